@@ -1,0 +1,104 @@
+# todo-app: one command from source to a healthy release on a local Kubernetes cluster.
+# `make help` lists the targets; README.md describes each one.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/todo-app
+VAULT_CLIENT := inventory/local/vault-client.py
+ANSIBLE_ARGS ?=
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(CACHE_DIR)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR ?= $(if $(CI),0,1)
+
+PLAYBOOK := $(VENV)/bin/ansible-playbook $(ANSIBLE_ARGS)
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# --- set-up -----------------------------------------------------------------
+
+$(VENV)/.installed: requirements.lock
+	@if ! $(PYTHON) -m venv --help >/dev/null 2>&1 || ! $(PYTHON) -c 'import ensurepip' 2>/dev/null; then \
+	  echo "Installing python3-venv (the virtualenv module is missing)"; \
+	  apt-get install -y --no-install-recommends python3-venv; fi
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	@echo "Installing the pinned Python tools (ansible, molecule, linters); about 2 minutes the first time"
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create the project virtualenv from requirements.lock
+
+.PHONY: vault-init
+vault-init: venv ## Create the vault password and vault.yml when there are none (never overwrites)
+	@$(PYTHON) $(VAULT_CLIENT) --init
+	$(PLAYBOOK) playbooks/vault-init.yml
+
+.PHONY: vault-edit
+vault-edit: venv ## Edit the encrypted secrets (inventory/local/group_vars/all/vault.yml)
+	$(VENV)/bin/ansible-vault edit inventory/local/group_vars/all/vault.yml
+
+.PHONY: vault-rekey
+vault-rekey: venv ## Re-encrypt vault.yml with a new password (NEW_VAULT_PASSWORD_FILE=path)
+	$(VENV)/bin/ansible-vault rekey --new-vault-password-file "$${NEW_VAULT_PASSWORD_FILE:?set NEW_VAULT_PASSWORD_FILE to a file holding the new password}" inventory/local/group_vars/all/vault.yml
+
+.PHONY: toolchain
+toolchain: venv ## Install or build the pinned tools and start the Docker engine
+	$(PLAYBOOK) playbooks/toolchain.yml
+
+.PHONY: lock
+lock: venv ## Re-resolve requirements.lock from requirements.in
+	$(VENV)/bin/uv pip compile --python-version 3.11 --generate-hashes --quiet requirements.in -o requirements.lock
+
+# --- the cluster ------------------------------------------------------------
+
+.PHONY: cluster
+cluster: venv ## Create (or find) the local cluster and make it the current context
+	$(PLAYBOOK) playbooks/cluster.yml
+
+.PHONY: cluster-down
+cluster-down: venv ## Delete the local cluster and everything it left on the host
+	$(PLAYBOOK) playbooks/cluster.yml -e cluster_state=absent -e cluster_provider=$${CLUSTER_PROVIDER:-local}
+
+# --- the deployment ---------------------------------------------------------
+
+.PHONY: deploy
+deploy: vault-init ## Set up everything, then build, load and release the app and prove it works
+	$(PLAYBOOK) site.yml
+
+.PHONY: upgrade
+upgrade: venv ## Rebuild what changed and roll it out without downtime
+	$(PLAYBOOK) playbooks/upgrade.yml
+
+.PHONY: rollback
+rollback: venv ## Roll back to the previous release (REVISION=n for a given one)
+	$(PLAYBOOK) playbooks/rollback.yml $(if $(REVISION),-e release_rollback_revision=$(REVISION))
+
+.PHONY: teardown
+teardown: venv ## Remove the release and its namespace (CLUSTER=1 also deletes the cluster)
+	$(PLAYBOOK) playbooks/teardown.yml $(if $(CLUSTER),-e teardown_cluster=true)
+
+# --- proof ------------------------------------------------------------------
+
+.PHONY: lint
+lint: venv ## yamllint, ansible-lint (production), ruff, mypy, hadolint, helm lint
+	$(VENV)/bin/python tests/run_suite.py lint
+
+.PHONY: test-unit
+test-unit: venv ## Unit tests of the modules and the vault client
+	$(VENV)/bin/python tests/run_suite.py unit
+
+.PHONY: test
+test: vault-init ## The whole suite: lint, unit, chart, app, cluster, molecule; ends with "N passed, N failed"
+	$(VENV)/bin/python tests/run_suite.py all
+
+.PHONY: bench
+bench: vault-init ## Measure sizes and times into bench/results.json and bench/results.md
+	$(VENV)/bin/python bench/run.py

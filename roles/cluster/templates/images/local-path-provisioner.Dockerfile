@@ -1,0 +1,3 @@
+FROM scratch
+COPY local-path-provisioner /usr/bin/local-path-provisioner
+ENTRYPOINT ["/usr/bin/local-path-provisioner"]
