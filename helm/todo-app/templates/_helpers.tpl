@@ -1,0 +1,218 @@
+{{/*
+Chart name, truncated to 63 characters (the DNS label limit for names and label values).
+*/}}
+{{- define "todo-app.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name, truncated to 63 characters. If the release name already
+contains the chart name it is used as is, so `helm install todo-app ./todo-app`
+yields `todo-app`, not `todo-app-todo-app`.
+*/}}
+{{- define "todo-app.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version, as used by the helm.sh/chart label.
+*/}}
+{{- define "todo-app.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels. Call with (dict "ctx" $ "component" "backend").
+*/}}
+{{- define "todo-app.labels" -}}
+helm.sh/chart: {{ include "todo-app.chart" .ctx }}
+{{ include "todo-app.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+app.kubernetes.io/part-of: {{ include "todo-app.name" .ctx }}
+{{- end }}
+
+{{/*
+Selector labels: immutable on Deployments and StatefulSets, so only name, instance and
+component - never the version.
+*/}}
+{{- define "todo-app.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "todo-app.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/*
+Per-component resource names, truncated so the suffix always survives.
+*/}}
+{{- define "todo-app.backend.fullname" -}}
+{{- printf "%s-backend" (include "todo-app.fullname" . | trunc 55 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "todo-app.frontend.fullname" -}}
+{{- printf "%s-frontend" (include "todo-app.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "todo-app.postgresql.fullname" -}}
+{{- printf "%s-postgresql" (include "todo-app.fullname" . | trunc 52 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+Name of the ServiceAccount every pod runs as.
+*/}}
+{{- define "todo-app.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "todo-app.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Container image reference. The tag defaults to the chart's appVersion, never "latest".
+Call with (dict "image" .Values.backend.image "ctx" $).
+*/}}
+{{- define "todo-app.image" -}}
+{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag | toString) }}
+{{- end }}
+
+{{/*
+Name of the Secret holding DATABASE_URL, JWT_SECRET and OPENAI_API_KEY.
+*/}}
+{{- define "todo-app.secretName" -}}
+{{- default (include "todo-app.fullname" .) .Values.existingSecret }}
+{{- end }}
+
+{{/*
+"true" when the chart deploys its own PostgreSQL: an explicit secrets.databaseUrl always
+points elsewhere, otherwise postgresql.enabled decides.
+*/}}
+{{- define "todo-app.postgresql.enabled" -}}
+{{- if and .Values.postgresql.enabled (not .Values.secrets.databaseUrl) }}true{{- end }}
+{{- end }}
+
+{{/*
+Backend environment, shared by the migration init container and the server so both see
+the same database and secrets. POSTGRES_PASSWORD comes before DATABASE_URL because
+Kubernetes only expands $(VAR) references to variables defined earlier in the list.
+*/}}
+{{- define "todo-app.backend.env" -}}
+{{- $secretName := include "todo-app.secretName" . }}
+{{- if include "todo-app.postgresql.enabled" . }}
+- name: POSTGRES_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "todo-app.postgresql.fullname" . }}
+      key: postgres-password
+- name: DATABASE_URL
+  value: {{ printf "postgresql://%s:$(POSTGRES_PASSWORD)@%s:5432/%s" .Values.postgresql.auth.username (include "todo-app.postgresql.fullname" .) .Values.postgresql.auth.database | quote }}
+{{- else }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secretName }}
+      key: DATABASE_URL
+{{- end }}
+- name: JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secretName }}
+      key: JWT_SECRET
+- name: OPENAI_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secretName }}
+      key: OPENAI_API_KEY
+      optional: true
+- name: OPENAI_BASE_URL
+  valueFrom:
+    configMapKeyRef:
+      name: {{ include "todo-app.backend.fullname" . }}
+      key: OPENAI_BASE_URL
+- name: OPENAI_MODEL
+  valueFrom:
+    configMapKeyRef:
+      name: {{ include "todo-app.backend.fullname" . }}
+      key: OPENAI_MODEL
+- name: ENVIRONMENT
+  valueFrom:
+    configMapKeyRef:
+      name: {{ include "todo-app.backend.fullname" . }}
+      key: ENVIRONMENT
+{{- with .Values.backend.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Fail rendering with a readable message when values are inconsistent. values.schema.json
+catches types and enums; this catches what depends on more than one value.
+*/}}
+{{- define "todo-app.validateValues" -}}
+{{- $messages := list }}
+{{- if .Values.existingSecret }}
+{{- range $key := list "databaseUrl" "jwtSecret" "openaiApiKey" }}
+{{- if index $.Values.secrets $key }}
+{{- $messages = append $messages (printf "secrets.%s is set but existingSecret %q is used instead: put the value in that Secret, or unset existingSecret" $key $.Values.existingSecret) }}
+{{- end }}
+{{- end }}
+{{- else }}
+{{- if not .Values.secrets.jwtSecret }}
+{{- $messages = append $messages "secrets.jwtSecret is required: set secrets.jwtSecret (at least 32 characters, e.g. `openssl rand -hex 32`) or existingSecret (a Secret with a JWT_SECRET key)" }}
+{{- else if lt (len .Values.secrets.jwtSecret) 32 }}
+{{- $messages = append $messages (printf "secrets.jwtSecret is %d characters long: use at least 32 (e.g. `openssl rand -hex 32`)" (len .Values.secrets.jwtSecret)) }}
+{{- end }}
+{{- if and .Values.secrets.databaseUrl (not (regexMatch "^postgres(ql)?(\\+[a-z0-9]+)?://" .Values.secrets.databaseUrl)) }}
+{{- $messages = append $messages "secrets.databaseUrl must be a PostgreSQL URL starting with postgresql:// (the value is not shown because it holds a password)" }}
+{{- end }}
+{{- if and (not .Values.secrets.databaseUrl) (not .Values.postgresql.enabled) }}
+{{- $messages = append $messages "no database: set secrets.databaseUrl, or existingSecret with a DATABASE_URL key, or postgresql.enabled=true for the embedded PostgreSQL" }}
+{{- end }}
+{{- end }}
+{{- range $component := list "backend" "frontend" }}
+{{- $image := (index $.Values $component).image }}
+{{- if eq (toString $image.tag) "latest" }}
+{{- $messages = append $messages (printf "%s.image.tag must not be \"latest\": use an immutable tag (empty means the chart appVersion %s)" $component $.Chart.AppVersion) }}
+{{- end }}
+{{- $autoscaling := (index $.Values $component).autoscaling }}
+{{- if and $autoscaling.enabled (gt (int $autoscaling.minReplicas) (int $autoscaling.maxReplicas)) }}
+{{- $messages = append $messages (printf "%s.autoscaling.minReplicas (%d) is greater than %s.autoscaling.maxReplicas (%d)" $component (int $autoscaling.minReplicas) $component (int $autoscaling.maxReplicas)) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.ingress.enabled (not .Values.ingress.hosts) }}
+{{- $messages = append $messages "ingress.enabled is true but ingress.hosts is empty: add at least one host" }}
+{{- end }}
+{{- if $messages }}
+{{- fail (printf "\n\nVALUES VALIDATION:\n  - %s\n" (join "\n  - " $messages)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+True when a component runs more than one pod at a time, so a PodDisruptionBudget can keep
+one of them up during node drains. Call with a component's values.
+*/}}
+{{- define "todo-app.multiReplica" -}}
+{{- if .autoscaling.enabled }}
+{{- if gt (int .autoscaling.minReplicas) 1 }}true{{- end }}
+{{- else if gt (int .replicaCount) 1 }}true{{- end }}
+{{- end }}
+
+{{/*
+Egress rule for cluster DNS, which every pod needs to resolve Service names.
+*/}}
+{{- define "todo-app.networkPolicy.dnsEgress" -}}
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end }}
