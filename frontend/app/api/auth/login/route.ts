@@ -1,0 +1,47 @@
+import { NextResponse, type NextRequest } from "next/server";
+import {
+  SESSION_COOKIE,
+  UPSTREAM_TIMEOUT_MS,
+  backendUrl,
+  isHttpsRequest,
+  mapUpstreamError,
+  sessionCookieOptions,
+} from "@/lib/server/proxy";
+
+export const dynamic = "force-dynamic";
+
+interface TokenResponse {
+  access_token?: string;
+  expires_in?: number;
+}
+
+/** Exchange credentials for a JWT and keep it in an httpOnly cookie the page script cannot read. */
+export async function POST(request: NextRequest) {
+  let upstream: Response;
+  try {
+    upstream = await fetch(`${backendUrl()}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: await request.text(),
+      cache: "no-store",
+      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const mapped = mapUpstreamError(error);
+    return NextResponse.json(mapped.body, { status: mapped.status });
+  }
+
+  const payload = (await upstream.json().catch(() => ({}))) as TokenResponse & { detail?: unknown };
+  if (!upstream.ok || !payload.access_token) {
+    const status = upstream.ok ? 502 : upstream.status;
+    return NextResponse.json({ detail: payload.detail ?? "Login failed." }, { status });
+  }
+
+  const response = NextResponse.json({ ok: true });
+  response.cookies.set(
+    SESSION_COOKIE,
+    payload.access_token,
+    sessionCookieOptions(isHttpsRequest(request.url, request.headers), payload.expires_in),
+  );
+  return response;
+}

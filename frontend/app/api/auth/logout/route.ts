@@ -1,0 +1,26 @@
+import { NextResponse, type NextRequest } from "next/server";
+import {
+  SESSION_COOKIE,
+  backendUrl,
+  clearedCookieOptions,
+  forwardRequestHeaders,
+  isHttpsRequest,
+} from "@/lib/server/proxy";
+
+export const dynamic = "force-dynamic";
+
+/** Tell the backend (best effort) and always drop the cookie, so logout works even when it is down. */
+export async function POST(request: NextRequest) {
+  const token = request.cookies.get(SESSION_COOKIE)?.value;
+  if (token) {
+    await fetch(`${backendUrl()}/api/auth/logout`, {
+      method: "POST",
+      headers: forwardRequestHeaders(new Headers(), token),
+      cache: "no-store",
+      signal: AbortSignal.timeout(5_000),
+    }).catch(() => undefined);
+  }
+  const response = NextResponse.json({ ok: true });
+  response.cookies.set(SESSION_COOKIE, "", clearedCookieOptions(isHttpsRequest(request.url, request.headers)));
+  return response;
+}

@@ -1,0 +1,5 @@
+import TaskBoard from "@/components/TaskBoard";
+
+export default function HomePage() {
+  return <TaskBoard />;
+}

@@ -1,0 +1,115 @@
+// Pure helpers behind the app/api route handlers. They take plain values so unit tests
+// can call them without a running Next server or backend.
+
+export const SESSION_COOKIE = "todo_session";
+export const DEFAULT_BACKEND_URL = "http://127.0.0.1:8000";
+
+/** Headers copied from the browser request to the backend; everything else stays behind. */
+const FORWARDED_REQUEST_HEADERS = ["accept", "accept-language", "content-type", "x-request-id"];
+
+/** Headers copied from the backend response to the browser. */
+const FORWARDED_RESPONSE_HEADERS = ["content-type", "cache-control", "retry-after", "x-request-id"];
+
+/** Read at request time so one image serves every environment. */
+export function backendUrl(env: Record<string, string | undefined> = process.env): string {
+  const raw = env.BACKEND_URL?.trim();
+  return (raw || DEFAULT_BACKEND_URL).replace(/\/+$/, "");
+}
+
+/**
+ * Map the catch-all segments to the backend URL under /api. Segments are re-encoded one by
+ * one, and dot segments are refused, so a crafted path cannot climb out of /api.
+ */
+export function buildBackendUrl(base: string, segments: readonly string[], search = ""): string {
+  for (const segment of segments) {
+    if (segment === "" || segment === "." || segment === "..") {
+      throw new InvalidPathError(segments.join("/"));
+    }
+  }
+  const path = segments.map((s) => encodeURIComponent(s)).join("/");
+  const query = search && search !== "?" ? (search.startsWith("?") ? search : `?${search}`) : "";
+  return `${base.replace(/\/+$/, "")}/api/${path}${query}`;
+}
+
+export class InvalidPathError extends Error {
+  constructor(path: string) {
+    super(`Invalid API path: ${path}`);
+    this.name = "InvalidPathError";
+  }
+}
+
+/** Headers for the backend call: a safe subset of the browser's plus the bearer token. */
+export function forwardRequestHeaders(incoming: Headers, token: string | undefined): Headers {
+  const out = new Headers();
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = incoming.get(name);
+    if (value) out.set(name, value);
+  }
+  if (!out.has("accept")) out.set("accept", "application/json");
+  if (token) out.set("authorization", `Bearer ${token}`);
+  return out;
+}
+
+export function forwardResponseHeaders(upstream: Headers): Headers {
+  const out = new Headers();
+  for (const name of FORWARDED_RESPONSE_HEADERS) {
+    const value = upstream.get(name);
+    if (value) out.set(name, value);
+  }
+  return out;
+}
+
+/** True when the browser reached us over https, directly or through a TLS-terminating proxy. */
+export function isHttpsRequest(url: string, headers: Headers): boolean {
+  const forwarded = headers.get("x-forwarded-proto");
+  if (forwarded) return forwarded.split(",")[0].trim().toLowerCase() === "https";
+  return new URL(url).protocol === "https:";
+}
+
+export interface CookieOptions {
+  httpOnly: true;
+  sameSite: "lax";
+  secure: boolean;
+  path: "/";
+  maxAge: number;
+}
+
+export function sessionCookieOptions(secure: boolean, maxAgeSeconds?: number): CookieOptions {
+  const maxAge =
+    typeof maxAgeSeconds === "number" && Number.isFinite(maxAgeSeconds) && maxAgeSeconds > 0
+      ? Math.floor(maxAgeSeconds)
+      : 60 * 60;
+  return { httpOnly: true, sameSite: "lax", secure, path: "/", maxAge };
+}
+
+/** Options that make the browser drop the session cookie. */
+export function clearedCookieOptions(secure: boolean): CookieOptions {
+  return { ...sessionCookieOptions(secure), maxAge: 0 };
+}
+
+export interface ProxyError {
+  status: number;
+  body: { detail: string };
+}
+
+/** Turn a failed fetch to the backend into the JSON error the browser sees. */
+export function mapUpstreamError(error: unknown): ProxyError {
+  if (error instanceof InvalidPathError) {
+    return { status: 400, body: { detail: error.message } };
+  }
+  if (isTimeout(error)) {
+    return { status: 504, body: { detail: "The backend did not answer in time." } };
+  }
+  return { status: 502, body: { detail: "The backend is unreachable. Please try again shortly." } };
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+}
+
+/** Methods whose request body is forwarded. */
+export function methodHasBody(method: string): boolean {
+  return !["GET", "HEAD", "DELETE"].includes(method.toUpperCase());
+}
+
+export const UPSTREAM_TIMEOUT_MS = 60_000;

@@ -1,0 +1,155 @@
+import { NextRequest } from "next/server";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import * as catchAll from "@/app/api/[...path]/route";
+import * as health from "@/app/api/health/route";
+import * as login from "@/app/api/auth/login/route";
+import * as logout from "@/app/api/auth/logout/route";
+import * as ready from "@/app/api/ready/route";
+
+const BACKEND = "http://backend.test:8000";
+let fetchMock: ReturnType<typeof vi.fn>;
+
+function request(url: string, init: ConstructorParameters<typeof NextRequest>[1] = {}) {
+  return new NextRequest(new URL(url, "http://frontend.test"), init);
+}
+
+function context(path: string[]) {
+  return { params: Promise.resolve({ path }) };
+}
+
+function lastCall(): [string, RequestInit] {
+  return fetchMock.mock.calls.at(-1) as [string, RequestInit];
+}
+
+beforeEach(() => {
+  vi.stubEnv("BACKEND_URL", BACKEND);
+  fetchMock = vi.fn();
+  vi.stubGlobal("fetch", fetchMock);
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("catch-all proxy", () => {
+  it("forwards to BACKEND_URL/api/<path> with the session as a bearer token", async () => {
+    fetchMock.mockResolvedValue(Response.json({ items: [], total: 0, limit: 50, offset: 0 }));
+    const res = await catchAll.GET(
+      request("/api/tasks?q=milk", { headers: { cookie: "todo_session=tok123" } }),
+      context(["tasks"]),
+    );
+    const [url, init] = lastCall();
+    expect(url).toBe(`${BACKEND}/api/tasks?q=milk`);
+    expect(new Headers(init.headers).get("authorization")).toBe("Bearer tok123");
+    expect(new Headers(init.headers).get("cookie")).toBeNull();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ items: [], total: 0, limit: 50, offset: 0 });
+  });
+
+  it("reads BACKEND_URL at request time", async () => {
+    fetchMock.mockResolvedValue(Response.json({}));
+    vi.stubEnv("BACKEND_URL", "http://elsewhere:9000");
+    await catchAll.GET(request("/api/auth/me"), context(["auth", "me"]));
+    expect(lastCall()[0]).toBe("http://elsewhere:9000/api/auth/me");
+  });
+
+  it("passes the method, body, status and JSON error through", async () => {
+    fetchMock.mockResolvedValue(Response.json({ detail: "title must not be blank" }, { status: 422 }));
+    const res = await catchAll.PATCH(
+      request("/api/tasks/4", { method: "PATCH", body: '{"title":" "}', headers: { "content-type": "application/json" } }),
+      context(["tasks", "4"]),
+    );
+    const [, init] = lastCall();
+    expect(init.method).toBe("PATCH");
+    expect(init.body).toBe('{"title":" "}');
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({ detail: "title must not be blank" });
+  });
+
+  it("relays 204 without a body", async () => {
+    fetchMock.mockResolvedValue(new Response(null, { status: 204 }));
+    const res = await catchAll.DELETE(request("/api/tasks/4", { method: "DELETE" }), context(["tasks", "4"]));
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe("");
+  });
+
+  it("answers 502 with a clear message when the backend is unreachable", async () => {
+    fetchMock.mockRejectedValue(new TypeError("fetch failed"));
+    const res = await catchAll.GET(request("/api/tasks"), context(["tasks"]));
+    expect(res.status).toBe(502);
+    expect((await res.json()).detail).toMatch(/backend is unreachable/i);
+  });
+
+  it("refuses paths that would leave /api without calling the backend", async () => {
+    const res = await catchAll.GET(request("/api/x"), context(["..", "readyz"]));
+    expect(res.status).toBe(400);
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+});
+
+describe("login", () => {
+  it("stores the token in an httpOnly, SameSite=Lax cookie and does not return it", async () => {
+    fetchMock.mockResolvedValue(Response.json({ access_token: "jwt.abc", token_type: "bearer", expires_in: 900 }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: '{"email":"a@b.c","password":"pw"}' }));
+    expect(lastCall()[0]).toBe(`${BACKEND}/api/auth/login`);
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(await res.json())).not.toContain("jwt.abc");
+    const cookie = res.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^todo_session=jwt\.abc;/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=lax/i);
+    expect(cookie).toMatch(/Path=\//);
+    expect(cookie).toMatch(/Max-Age=900/);
+    expect(cookie).not.toMatch(/Secure/i);
+  });
+
+  it("marks the cookie Secure behind https", async () => {
+    fetchMock.mockResolvedValue(Response.json({ access_token: "t", token_type: "bearer", expires_in: 60 }));
+    const res = await login.POST(
+      request("/api/auth/login", { method: "POST", body: "{}", headers: { "x-forwarded-proto": "https" } }),
+    );
+    expect(res.headers.get("set-cookie")).toMatch(/Secure/i);
+  });
+
+  it("passes a rejected login through without setting a cookie", async () => {
+    fetchMock.mockResolvedValue(Response.json({ detail: "Incorrect email or password" }, { status: 401 }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}" }));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ detail: "Incorrect email or password" });
+    expect(res.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("answers 502 when the backend is down", async () => {
+    fetchMock.mockRejectedValue(new TypeError("fetch failed"));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}" }));
+    expect(res.status).toBe(502);
+  });
+});
+
+describe("logout", () => {
+  it("clears the cookie even when the backend is unreachable", async () => {
+    fetchMock.mockRejectedValue(new TypeError("fetch failed"));
+    const res = await logout.POST(request("/api/auth/logout", { method: "POST", headers: { cookie: "todo_session=t" } }));
+    expect(res.status).toBe(200);
+    expect(new Headers(lastCall()[1].headers).get("authorization")).toBe("Bearer t");
+    const cookie = res.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^todo_session=;/);
+    expect(cookie).toMatch(/Max-Age=0/);
+  });
+});
+
+describe("health and readiness", () => {
+  it("reports frontend liveness without calling the backend", async () => {
+    const res = health.GET();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it("relays the backend /readyz status code", async () => {
+    fetchMock.mockResolvedValue(Response.json({ status: "unavailable" }, { status: 503 }));
+    const res = await ready.GET(request("/api/ready"));
+    expect(lastCall()[0]).toBe(`${BACKEND}/readyz`);
+    expect(res.status).toBe(503);
+  });
+});

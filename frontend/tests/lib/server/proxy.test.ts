@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_BACKEND_URL,
+  InvalidPathError,
+  backendUrl,
+  buildBackendUrl,
+  clearedCookieOptions,
+  forwardRequestHeaders,
+  forwardResponseHeaders,
+  isHttpsRequest,
+  mapUpstreamError,
+  methodHasBody,
+  sessionCookieOptions,
+} from "@/lib/server/proxy";
+
+describe("backendUrl", () => {
+  it("defaults to the local backend when BACKEND_URL is unset or blank", () => {
+    expect(backendUrl({})).toBe(DEFAULT_BACKEND_URL);
+    expect(backendUrl({ BACKEND_URL: "  " })).toBe(DEFAULT_BACKEND_URL);
+  });
+
+  it("uses BACKEND_URL without trailing slashes", () => {
+    expect(backendUrl({ BACKEND_URL: "http://backend:8000//" })).toBe("http://backend:8000");
+  });
+});
+
+describe("buildBackendUrl", () => {
+  it("maps the catch-all segments under /api and keeps the query string", () => {
+    expect(buildBackendUrl("http://b:8000", ["tasks", "7", "toggle"], "")).toBe("http://b:8000/api/tasks/7/toggle");
+    expect(buildBackendUrl("http://b:8000/", ["tasks"], "?q=milk&sort=due")).toBe("http://b:8000/api/tasks?q=milk&sort=due");
+    expect(buildBackendUrl("http://b:8000", ["tasks"], "status=active")).toBe("http://b:8000/api/tasks?status=active");
+  });
+
+  it("re-encodes segments so they cannot smuggle extra path or query", () => {
+    expect(buildBackendUrl("http://b", ["tasks", "a/b?x=1"])).toBe("http://b/api/tasks/a%2Fb%3Fx%3D1");
+  });
+
+  it("refuses dot segments that would climb out of /api", () => {
+    expect(() => buildBackendUrl("http://b", ["..", "healthz"])).toThrow(InvalidPathError);
+    expect(() => buildBackendUrl("http://b", ["tasks", "."])).toThrow(InvalidPathError);
+  });
+});
+
+describe("forwardRequestHeaders", () => {
+  it("adds the bearer token and keeps only the allow-listed headers", () => {
+    const incoming = new Headers({
+      "content-type": "application/json",
+      cookie: "todo_session=secret",
+      host: "frontend",
+      "x-request-id": "abc",
+    });
+    const out = forwardRequestHeaders(incoming, "jwt-token");
+    expect(out.get("authorization")).toBe("Bearer jwt-token");
+    expect(out.get("content-type")).toBe("application/json");
+    expect(out.get("x-request-id")).toBe("abc");
+    expect(out.get("cookie")).toBeNull();
+    expect(out.get("host")).toBeNull();
+    expect(out.get("accept")).toBe("application/json");
+  });
+
+  it("sends no Authorization header without a session", () => {
+    expect(forwardRequestHeaders(new Headers(), undefined).has("authorization")).toBe(false);
+  });
+
+  it("ignores an Authorization header sent by the browser", () => {
+    const out = forwardRequestHeaders(new Headers({ authorization: "Bearer forged" }), undefined);
+    expect(out.has("authorization")).toBe(false);
+  });
+});
+
+describe("forwardResponseHeaders", () => {
+  it("relays content type and retry hints but not backend cookies or server banners", () => {
+    const out = forwardResponseHeaders(
+      new Headers({ "content-type": "application/json", "retry-after": "5", "set-cookie": "x=1", server: "uvicorn" }),
+    );
+    expect(out.get("content-type")).toBe("application/json");
+    expect(out.get("retry-after")).toBe("5");
+    expect(out.get("set-cookie")).toBeNull();
+    expect(out.get("server")).toBeNull();
+  });
+});
+
+describe("session cookie options", () => {
+  it("is httpOnly, SameSite=Lax, path=/ and lives as long as the token", () => {
+    expect(sessionCookieOptions(false, 3600)).toEqual({
+      httpOnly: true,
+      sameSite: "lax",
+      secure: false,
+      path: "/",
+      maxAge: 3600,
+    });
+  });
+
+  it("is Secure when the request came over https", () => {
+    expect(sessionCookieOptions(true, 60).secure).toBe(true);
+  });
+
+  it("falls back to one hour when the backend gives no usable expiry", () => {
+    expect(sessionCookieOptions(false).maxAge).toBe(3600);
+    expect(sessionCookieOptions(false, -5).maxAge).toBe(3600);
+    expect(sessionCookieOptions(false, Number.NaN).maxAge).toBe(3600);
+  });
+
+  it("clears the cookie with maxAge 0 and the same attributes", () => {
+    expect(clearedCookieOptions(true)).toMatchObject({ maxAge: 0, secure: true, httpOnly: true, path: "/" });
+  });
+});
+
+describe("isHttpsRequest", () => {
+  it("trusts X-Forwarded-Proto from a TLS-terminating proxy", () => {
+    expect(isHttpsRequest("http://pod:3000/api/auth/login", new Headers({ "x-forwarded-proto": "https" }))).toBe(true);
+    expect(isHttpsRequest("https://x/api", new Headers({ "x-forwarded-proto": "http, https" }))).toBe(false);
+  });
+
+  it("falls back to the request URL scheme", () => {
+    expect(isHttpsRequest("https://todo.example/api/auth/login", new Headers())).toBe(true);
+    expect(isHttpsRequest("http://127.0.0.1:3000/api/auth/login", new Headers())).toBe(false);
+  });
+});
+
+describe("mapUpstreamError", () => {
+  it("maps a refused connection to 502 with a clear message", () => {
+    const mapped = mapUpstreamError(new TypeError("fetch failed"));
+    expect(mapped.status).toBe(502);
+    expect(mapped.body.detail).toMatch(/backend is unreachable/i);
+  });
+
+  it("maps a timeout to 504", () => {
+    expect(mapUpstreamError(new DOMException("timed out", "TimeoutError")).status).toBe(504);
+  });
+
+  it("maps a bad path to 400", () => {
+    expect(mapUpstreamError(new InvalidPathError("..")).status).toBe(400);
+  });
+});
+
+describe("methodHasBody", () => {
+  it("forwards bodies for writes only", () => {
+    expect(["POST", "PUT", "PATCH"].map(methodHasBody)).toEqual([true, true, true]);
+    expect(["GET", "HEAD", "DELETE"].map(methodHasBody)).toEqual([false, false, false]);
+  });
+});
