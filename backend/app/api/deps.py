@@ -1,0 +1,64 @@
+"""Request dependencies, exposed as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.security import InvalidTokenError, decode_access_token
+from app.models import User
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None:
+        raise _unauthorized("Not authenticated")
+    try:
+        subject = decode_access_token(credentials.credentials, settings.JWT_SECRET)
+    except InvalidTokenError as exc:
+        raise _unauthorized(str(exc)) from exc
+    user = session.get(User, int(subject)) if subject.isdigit() else None
+    if user is None:
+        raise _unauthorized("Could not validate credentials")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

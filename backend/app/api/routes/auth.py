@@ -1,0 +1,58 @@
+"""Accounts: register, log in, log out, who am I."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy.exc import IntegrityError
+
+from app import crud
+from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.core.security import create_access_token, verify_password
+from app.models import Token, UserCreate, UserLogin, UserPublic
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+def register(session: SessionDep, user_in: UserCreate) -> UserPublic:
+    if crud.get_user_by_email(session, user_in.email) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
+    try:
+        user = crud.create_user(session, user_in)
+    except IntegrityError as exc:  # lost a race with a concurrent registration
+        session.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "An account with this email already exists"
+        ) from exc
+    return UserPublic.model_validate(user)
+
+
+@router.post("/login", response_model=Token)
+def login(session: SessionDep, settings: SettingsDep, credentials: UserLogin) -> Token:
+    user = crud.get_user_by_email(session, credentials.email)
+    if not verify_password(credentials.password, user.hashed_password if user else None):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Incorrect email or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    assert user is not None and user.id is not None
+    expires = timedelta(minutes=settings.JWT_EXPIRE_MINUTES)
+    return Token(
+        access_token=create_access_token(str(user.id), settings.JWT_SECRET, expires),
+        expires_in=int(expires.total_seconds()),
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(_user: CurrentUser) -> Response:
+    # Tokens are stateless JWTs: logging out means the client drops its token
+    # (the frontend deletes its cookie). The token stays valid until it expires.
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=UserPublic)
+def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user)

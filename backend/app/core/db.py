@@ -1,0 +1,37 @@
+"""Engine construction. The engine lives on the application, not in a module global,
+so tests can run several apps against different databases in one process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import create_engine
+
+from app.core.config import Settings
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores ON DELETE CASCADE unless asked per connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def build_engine(settings: Settings) -> Engine:
+    url = settings.sqlalchemy_database_uri
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        pool_timeout=10,
+        # Serverless PostgreSQL (Neon) drops idle connections; recycle before it does.
+        pool_recycle=300,
+        # Fail fast so readiness probes and requests answer 503 instead of hanging.
+        connect_args={"connect_timeout": 5},
+    )

@@ -1,0 +1,180 @@
+"""Queries shared by the HTTP routes and the assistant's tools.
+
+Every function takes the owner's id: no code path reads or writes another user's rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from app.core.security import hash_password
+from app.models import (
+    Conversation,
+    Message,
+    Priority,
+    Task,
+    TaskCreate,
+    TaskUpdate,
+    User,
+    UserCreate,
+    utcnow,
+)
+
+Status = Literal["all", "active", "completed"]
+SortKey = Literal["created", "due", "priority", "title"]
+Order = Literal["asc", "desc"]
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- Users -------------------------------------------------------------------
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.lower())).first()
+
+
+def create_user(session: Session, user_in: UserCreate) -> User:
+    user = User(email=user_in.email.lower(), hashed_password=hash_password(user_in.password))
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+# --- Tasks -------------------------------------------------------------------
+
+
+def create_task(session: Session, owner_id: int, task_in: TaskCreate) -> Task:
+    task = Task.model_validate(task_in, update={"owner_id": owner_id})
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    return task
+
+
+def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
+    return session.exec(select(Task).where(Task.id == task_id, Task.owner_id == owner_id)).first()
+
+
+def list_tasks(
+    session: Session,
+    owner_id: int,
+    *,
+    q: str | None = None,
+    status: Status = "all",
+    priority: Priority | None = None,
+    tag: str | None = None,
+    sort: SortKey = "created",
+    order: Order = "desc",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[Task], int]:
+    conditions: list[sa.ColumnElement[bool]] = [col(Task.owner_id) == owner_id]
+    if q:
+        pattern = _like_pattern(q.strip())
+        conditions.append(
+            sa.or_(
+                col(Task.title).ilike(pattern, escape="\\"),
+                col(Task.description).ilike(pattern, escape="\\"),
+            )
+        )
+    if status == "active":
+        conditions.append(col(Task.completed).is_(False))
+    elif status == "completed":
+        conditions.append(col(Task.completed).is_(True))
+    if priority is not None:
+        conditions.append(col(Task.priority) == priority.value)
+    if tag:
+        # Tags are stored as a JSON array written by json.dumps, so each element
+        # appears verbatim as its own JSON string; this works on SQLite and PostgreSQL.
+        needle = _like_pattern(json.dumps(tag.strip()))
+        conditions.append(sa.cast(col(Task.tags), sa.Text).like(needle, escape="\\"))
+
+    total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+
+    sort_column: sa.ColumnElement[object]
+    if sort == "due":
+        sort_column = col(Task.due_date)  # type: ignore[assignment]
+    elif sort == "priority":
+        sort_column = sa.case(
+            {Priority.low.value: 0, Priority.medium.value: 1, Priority.high.value: 2},
+            value=col(Task.priority),
+        )
+    elif sort == "title":
+        sort_column = func.lower(col(Task.title))
+    else:
+        sort_column = col(Task.created_at)  # type: ignore[assignment]
+    direction = sort_column.asc() if order == "asc" else sort_column.desc()
+    tiebreak = col(Task.id).asc() if order == "asc" else col(Task.id).desc()
+
+    statement = (
+        select(Task)
+        .where(*conditions)
+        .order_by(direction.nulls_last(), tiebreak)
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.exec(statement).all(), total
+
+
+def update_task(session: Session, task: Task, task_in: TaskUpdate) -> Task:
+    task.sqlmodel_update(task_in.model_dump(exclude_unset=True))
+    task.updated_at = utcnow()
+    session.add(task)
+    session.commit()
+    session.refresh(task)
+    return task
+
+
+def delete_task(session: Session, task: Task) -> None:
+    session.delete(task)
+    session.commit()
+
+
+def find_tasks_by_title(session: Session, owner_id: int, title: str) -> Sequence[Task]:
+    """Exact (case-insensitive) title matches, else substring matches."""
+    wanted = title.strip().lower()
+    exact = session.exec(
+        select(Task).where(Task.owner_id == owner_id, func.lower(Task.title) == wanted)
+    ).all()
+    if exact:
+        return exact
+    return session.exec(
+        select(Task)
+        .where(Task.owner_id == owner_id, col(Task.title).ilike(_like_pattern(wanted), escape="\\"))
+        .order_by(col(Task.id))
+    ).all()
+
+
+# --- Conversations -----------------------------------------------------------
+
+
+def get_conversation(session: Session, owner_id: int, conversation_id: int) -> Conversation | None:
+    return session.exec(
+        select(Conversation).where(
+            Conversation.id == conversation_id, Conversation.owner_id == owner_id
+        )
+    ).first()
+
+
+def list_conversations(session: Session, owner_id: int) -> Sequence[Conversation]:
+    return session.exec(
+        select(Conversation)
+        .where(Conversation.owner_id == owner_id)
+        .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    ).all()
+
+
+def get_messages(session: Session, conversation_id: int) -> Sequence[Message]:
+    return session.exec(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))
+    ).all()

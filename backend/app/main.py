@@ -1,0 +1,66 @@
+"""Application factory. `uvicorn app.main:app` serves the module-level instance."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from app.api.routes import auth, chat, health, tasks
+from app.core.config import Settings
+from app.core.db import build_engine
+from app.core.logging import RequestLogMiddleware, configure_logging
+from app.migrate import head_revisions, upgrade
+
+logger = logging.getLogger("app")
+
+
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("database unavailable", extra={"error_type": type(exc).__name__})
+    return JSONResponse(
+        {"detail": "The database is unavailable, try again shortly."},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.LOG_LEVEL)
+    engine = build_engine(settings)
+    http_client = httpx.Client(timeout=settings.OPENAI_TIMEOUT_SECONDS)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_migrations_on_startup:
+            # Production runs migrations in a separate Job, never in the web process.
+            upgrade(settings.sqlalchemy_database_uri)
+        logger.info("started", extra={"environment": settings.ENVIRONMENT})
+        yield
+        http_client.close()
+        engine.dispose()
+
+    app = FastAPI(title="todo-app API", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.http_client = http_client
+    app.state.migration_heads = head_revisions()
+
+    for exc_type in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.add_exception_handler(exc_type, _database_unavailable)
+    app.add_middleware(RequestLogMiddleware)
+
+    api = APIRouter(prefix="/api")
+    for module in (auth, tasks, chat):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    return app
+
+
+app = create_app()

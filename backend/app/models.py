@@ -1,0 +1,271 @@
+"""Database tables and API schemas, as Base/Create/Update/Public/table families."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import EmailStr, field_validator, model_validator
+from sqlmodel import JSON, Column, Field, SQLModel
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# --- Users -------------------------------------------------------------------
+
+
+class UserBase(SQLModel):
+    email: EmailStr = Field(max_length=255)
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8, max_length=128)
+
+    @field_validator("email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        return value.lower()
+
+
+class UserLogin(SQLModel):
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=128)
+
+    @field_validator("email")
+    @classmethod
+    def _lower_email(cls, value: str) -> str:
+        return value.lower()
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=255, sa_column_kwargs={"unique": True}, index=True)
+    hashed_password: str = Field(max_length=255)
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
+    )
+
+
+class UserPublic(UserBase):
+    id: int
+    created_at: datetime
+
+    _utc = field_validator("created_at")(_as_utc)
+
+
+class Token(SQLModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+# --- Tasks -------------------------------------------------------------------
+
+
+class Priority(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+def _clean_tags(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    tags: list[str] = []
+    for raw in value:
+        tag = raw.strip()
+        if not tag:
+            raise ValueError("tags must not be empty")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValueError(f"each tag must be at most {MAX_TAG_LENGTH} characters")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags are allowed")
+    return tags
+
+
+def _date_only(value: Any) -> Any:
+    # Accept a full datetime (ISO string or object) and keep its calendar date.
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str) and "T" in value:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    return value
+
+
+class TaskBase(SQLModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    completed: bool = False
+    priority: Priority = Priority.medium
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    due_date: date | None = None
+
+
+class TaskCreate(TaskBase):
+    @field_validator("title")
+    @classmethod
+    def _strip_title(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("title must not be blank")
+        return value
+
+    _tags = field_validator("tags")(_clean_tags)
+    _due = field_validator("due_date", mode="before")(_date_only)
+
+
+class TaskUpdate(SQLModel):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    completed: bool | None = None
+    priority: Priority | None = None
+    tags: list[str] | None = None
+    due_date: date | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _strip_title(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            raise ValueError("title must not be blank")
+        return value
+
+    _tags = field_validator("tags")(_clean_tags)
+    _due = field_validator("due_date", mode="before")(_date_only)
+
+    @model_validator(mode="after")
+    def _reject_null_for_required(self) -> TaskUpdate:
+        # Omitting a field leaves it alone; sending null for a required one is an error.
+        for name in ("title", "completed", "priority", "tags"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} must not be null")
+        return self
+
+
+class Task(TaskBase, table=True):
+    __tablename__ = "tasks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    priority: Priority = Field(default=Priority.medium, sa_type=sa.String(10))
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
+    )
+
+
+class TaskPublic(TaskBase):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+    _utc = field_validator("created_at", "updated_at")(_as_utc)
+
+
+class TasksPublic(SQLModel):
+    items: list[TaskPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- Assistant conversations ---------------------------------------------------
+
+
+class ToolCallRecord(SQLModel):
+    name: str
+    arguments: dict[str, Any]
+    result: Any
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
+    )
+
+
+class ConversationPublic(SQLModel):
+    id: int
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+    _utc = field_validator("created_at", "updated_at")(_as_utc)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)
+    content: str = Field(sa_type=sa.Text)
+    tool_calls: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=sa.DateTime(timezone=True),
+    )
+
+
+class MessagePublic(SQLModel):
+    id: int
+    role: str
+    content: str
+    tool_calls: list[ToolCallRecord]
+    created_at: datetime
+
+    _utc = field_validator("created_at")(_as_utc)
+
+
+class ConversationDetail(ConversationPublic):
+    messages: list[MessagePublic]
+
+
+class ChatRequest(SQLModel):
+    conversation_id: int | None = None
+    message: str = Field(min_length=1, max_length=4000)
+
+
+class ChatResponse(SQLModel):
+    conversation_id: int
+    response: str
+    tool_calls: list[ToolCallRecord]
+
+
+class ChatStatus(SQLModel):
+    enabled: bool

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.utils.users import AuthHeaders
+
+
+def create(client: TestClient, headers: AuthHeaders, **fields: Any) -> dict[str, Any]:
+    response = client.post("/api/tasks", json={"title": "A task", **fields}, headers=headers)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def titles(client: TestClient, headers: AuthHeaders, **params: Any) -> list[str]:
+    response = client.get("/api/tasks", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [t["title"] for t in response.json()["items"]]
+
+
+def test_create_task_with_all_fields(client: TestClient, alice: AuthHeaders) -> None:
+    task = create(
+        client,
+        alice,
+        title="  Write report ",
+        description="Quarterly",
+        priority="high",
+        tags=["work", " work", "q3"],
+        due_date="2030-05-01T17:30:00Z",
+    )
+    assert task["title"] == "Write report"
+    assert task["tags"] == ["work", "q3"]
+    assert task["due_date"] == "2030-05-01"
+    assert task["completed"] is False
+    assert task["created_at"].endswith("Z") or task["created_at"].endswith("+00:00")
+    assert client.get(f"/api/tasks/{task['id']}", headers=alice).json() == task
+
+
+def test_defaults(client: TestClient, alice: AuthHeaders) -> None:
+    task = create(client, alice)
+    assert (task["priority"], task["tags"], task["due_date"], task["description"]) == (
+        "medium",
+        [],
+        None,
+        None,
+    )
+
+
+def test_update_changes_only_given_fields(client: TestClient, alice: AuthHeaders) -> None:
+    task = create(client, alice, description="keep me", tags=["a"])
+    response = client.patch(
+        f"/api/tasks/{task['id']}", json={"title": "Renamed", "due_date": None}, headers=alice
+    )
+    assert response.status_code == 200
+    updated = response.json()
+    assert updated["title"] == "Renamed"
+    assert updated["description"] == "keep me"
+    assert updated["tags"] == ["a"]
+    assert updated["updated_at"] >= task["updated_at"]
+
+
+def test_toggle_flips_completion(client: TestClient, alice: AuthHeaders) -> None:
+    task = create(client, alice)
+    assert client.post(f"/api/tasks/{task['id']}/toggle", headers=alice).json()["completed"]
+    assert not client.post(f"/api/tasks/{task['id']}/toggle", headers=alice).json()["completed"]
+
+
+def test_delete_removes_the_task(client: TestClient, alice: AuthHeaders) -> None:
+    task = create(client, alice)
+    assert client.delete(f"/api/tasks/{task['id']}", headers=alice).status_code == 204
+    assert client.get(f"/api/tasks/{task['id']}", headers=alice).status_code == 404
+
+
+def test_tasks_require_authentication(client: TestClient) -> None:
+    assert client.get("/api/tasks").status_code == 401
+    assert client.post("/api/tasks", json={"title": "x"}).status_code == 401
+
+
+def test_other_users_tasks_are_invisible(
+    client: TestClient, alice: AuthHeaders, bob: AuthHeaders
+) -> None:
+    task = create(client, alice, title="Alice's secret")
+    url = f"/api/tasks/{task['id']}"
+    assert client.get(url, headers=bob).status_code == 404
+    assert client.patch(url, json={"title": "pwned"}, headers=bob).status_code == 404
+    assert client.post(f"{url}/toggle", headers=bob).status_code == 404
+    assert client.delete(url, headers=bob).status_code == 404
+    assert client.get("/api/tasks", headers=bob).json()["total"] == 0
+    assert client.get(url, headers=alice).json()["title"] == "Alice's secret"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "message"),
+    [
+        ({"title": ""}, "title", "at least 1 character"),
+        ({"title": "   "}, "title", "title must not be blank"),
+        ({"title": "x" * 201}, "title", "at most 200 characters"),
+        ({"title": "x", "priority": "urgent"}, "priority", "'low', 'medium' or 'high'"),
+        ({"title": "x", "due_date": "someday"}, "due_date", "valid date"),
+        ({"title": "x", "tags": [""]}, "tags", "tags must not be empty"),
+        ({}, "title", "Field required"),
+    ],
+)
+def test_create_validation_errors_name_the_field(
+    client: TestClient, alice: AuthHeaders, payload: dict[str, Any], field: str, message: str
+) -> None:
+    response = client.post("/api/tasks", json=payload, headers=alice)
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert any(e["loc"][:2] == ["body", field] and message in e["msg"] for e in errors), errors
+
+
+def test_update_refuses_null_for_required_fields(client: TestClient, alice: AuthHeaders) -> None:
+    task = create(client, alice)
+    response = client.patch(f"/api/tasks/{task['id']}", json={"completed": None}, headers=alice)
+    assert response.status_code == 422
+    assert "completed must not be null" in response.json()["detail"][0]["msg"]
+
+
+@pytest.fixture
+def seeded(client: TestClient, alice: AuthHeaders) -> AuthHeaders:
+    create(client, alice, title="Buy milk", priority="low", tags=["home"], due_date="2030-01-03")
+    create(
+        client,
+        alice,
+        title="Pay taxes",
+        description="before April",
+        priority="high",
+        tags=["money", "home_office"],
+        due_date="2030-01-01",
+    )
+    done = create(client, alice, title="call mom", priority="medium", tags=["family"])
+    client.post(f"/api/tasks/{done['id']}/toggle", headers=alice)
+    create(client, alice, title="Write 100% tests", priority="high", due_date="2030-01-02")
+    return alice
+
+
+def test_search_matches_title_and_description_case_insensitively(
+    client: TestClient, seeded: AuthHeaders
+) -> None:
+    assert titles(client, seeded, q="MILK") == ["Buy milk"]
+    assert titles(client, seeded, q="april") == ["Pay taxes"]
+    assert titles(client, seeded, q="100%") == ["Write 100% tests"]
+    assert titles(client, seeded, q="%") == ["Write 100% tests"]
+
+
+def test_filter_by_status_priority_and_tag(client: TestClient, seeded: AuthHeaders) -> None:
+    assert titles(client, seeded, status="completed") == ["call mom"]
+    assert len(titles(client, seeded, status="active")) == 3
+    assert sorted(titles(client, seeded, priority="high")) == ["Pay taxes", "Write 100% tests"]
+    assert titles(client, seeded, tag="home") == ["Buy milk"]
+    assert titles(client, seeded, tag="home_office") == ["Pay taxes"]
+    assert titles(client, seeded, tag="hom") == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "order", "expected"),
+    [
+        ("title", "asc", ["Buy milk", "call mom", "Pay taxes", "Write 100% tests"]),
+        ("due", "asc", ["Pay taxes", "Write 100% tests", "Buy milk", "call mom"]),
+        ("due", "desc", ["Buy milk", "Write 100% tests", "Pay taxes", "call mom"]),
+        ("priority", "desc", ["Write 100% tests", "Pay taxes", "call mom", "Buy milk"]),
+        ("created", "desc", ["Write 100% tests", "call mom", "Pay taxes", "Buy milk"]),
+        ("created", "asc", ["Buy milk", "Pay taxes", "call mom", "Write 100% tests"]),
+    ],
+)
+def test_sorting(
+    client: TestClient, seeded: AuthHeaders, sort: str, order: str, expected: list[str]
+) -> None:
+    assert titles(client, seeded, sort=sort, order=order) == expected
+
+
+def test_pagination_reports_total(client: TestClient, seeded: AuthHeaders) -> None:
+    response = client.get(
+        "/api/tasks",
+        params={"limit": 2, "offset": 2, "sort": "title", "order": "asc"},
+        headers=seeded,
+    )
+    body = response.json()
+    assert (body["total"], body["limit"], body["offset"]) == (4, 2, 2)
+    assert [t["title"] for t in body["items"]] == ["Pay taxes", "Write 100% tests"]
+
+
+@pytest.mark.parametrize(
+    "params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"sort": "x"}, {"status": "done"}]
+)
+def test_bad_list_parameters_are_422(
+    client: TestClient, alice: AuthHeaders, params: dict[str, Any]
+) -> None:
+    assert client.get("/api/tasks", params=params, headers=alice).status_code == 422
