@@ -143,7 +143,10 @@ def main() -> None:
             rc, _out, err = module.run_command([restore_path], data=purged.text, binary_data=True)
             if rc != 0:
                 module.fail_json(
-                    msg=f"{restore} refused the {table} table without the {', '.join(prefixes)} chains: {err.strip()}",
+                    msg=(
+                        f"{restore} refused the {table} table without the "
+                        f"{', '.join(prefixes)} chains: {err.strip()}"
+                    ),
                     removed=removed,
                 )
     module.exit_json(changed=bool(removed), removed=removed)

@@ -146,9 +146,7 @@ def is_our_process(cmdline: list[str] | None, program: str) -> bool:
 
 def fingerprint(command: list[str], environment: dict[str, str], chdir: str) -> str:
     """A stable digest of what the process was started with."""
-    payload = json.dumps(
-        {"command": command, "environment": environment, "chdir": chdir}, sort_keys=True
-    )
+    payload = json.dumps({"command": command, "environment": environment, "chdir": chdir}, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -189,15 +187,13 @@ def stop(pid: int, timeout: float) -> None:
             time.sleep(0.1)
 
 
-def start(
-    command: list[str], environment: dict[str, str], chdir: str, log_file: Path
-) -> int:
+def start(command: list[str], environment: dict[str, str], chdir: str, log_file: Path) -> int:
     """Start ``command`` detached in its own session and return its PID."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(environment)
     with open(log_file, "ab", buffering=0) as log, open(os.devnull, "rb") as devnull:
-        process = subprocess.Popen(  # noqa: S603 - the command is the module's input
+        process = subprocess.Popen(
             command,
             stdin=devnull,
             stdout=log,
