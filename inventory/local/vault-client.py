@@ -40,9 +40,7 @@ def read_password() -> str:
         )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise PermissionError(
-            f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`"
-        )
+        raise PermissionError(f"{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")
     secret = path.read_text(encoding="utf-8").strip()
     if not secret:
         raise LookupError(f"{path} is empty; put the team's vault password in it")
