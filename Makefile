@@ -95,8 +95,11 @@ lint: venv ## yamllint, ansible-lint (production), ruff, mypy, hadolint, helm li
 test-unit: venv ## Unit tests of the modules and the vault client
 	$(VENV)/bin/python tests/run_suite.py unit
 
+TEST_PACKAGES := ["postgresql", "chromium", "wrk"]
+
 .PHONY: test
 test: vault-init ## The whole suite: lint, unit, chart, app, cluster, molecule; ends with "N passed, N failed"
+	$(PLAYBOOK) playbooks/toolchain.yml -e '{"toolchain_extra_packages": $(TEST_PACKAGES)}'
 	$(VENV)/bin/python tests/run_suite.py all
 
 .PHONY: bench
