@@ -3,8 +3,16 @@ secrets out of Helm and logs, and refuses bad input before changing anything."""
 
 from __future__ import annotations
 
+import collections
+import http.client
+import http.cookiejar
 import json
+import shutil
 import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +24,7 @@ pytestmark = pytest.mark.cluster
 
 NAMESPACE = "todo-app"
 RELEASE = "todo-app"
+BASE_URL = "http://127.0.0.1:30000"
 
 
 def _helm(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,6 +60,99 @@ def _vault_values() -> dict[str, str]:
     )
     values: dict[str, Any] = yaml.safe_load(proc.stdout)
     return {key: str(value) for key, value in values.items() if value}
+
+
+def _image_tag(component: str) -> str:
+    values = _helm("get", "values", RELEASE, "--output=json")
+    assert values.returncode == 0, values.stderr
+    tag: str = json.loads(values.stdout)[component]["image"]["tag"]
+    return tag
+
+
+def _get(path: str, timeout: float = 5) -> http.client.HTTPResponse:
+    response: http.client.HTTPResponse = urllib.request.urlopen(BASE_URL + path, timeout=timeout)  # noqa: S310
+    response.read()
+    return response
+
+
+def _changed_source(destination: Path) -> Path:
+    """A copy of the sources whose backend differs by one line (the checkout stays untouched)."""
+    ignore = shutil.ignore_patterns("node_modules", ".next", ".venv", "*_cache", "__pycache__")
+    for component in ("backend", "frontend"):
+        shutil.copytree(REPO / component, destination / component, ignore=ignore, symlinks=True)
+    marker = destination / "backend/app/__init__.py"
+    marker.write_text(marker.read_text() + f"# upgrade test {time.time_ns()}\n")
+    return destination
+
+
+class _User:
+    """A throwaway account that talks to the app through the NodePort, like a browser."""
+
+    def __init__(self) -> None:
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(  # noqa: S310
+            BASE_URL + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"},
+        )
+        with self.opener.open(request, timeout=15) as response:
+            return json.loads(response.read() or b"null")
+
+    @classmethod
+    def register(cls) -> _User:
+        user = cls()
+        credentials = {"email": f"deploy-test-{time.time_ns()}@example.com", "password": "Pw-" + "x" * 20}
+        user._call("POST", "/api/auth/register", credentials)
+        user._call("POST", "/api/auth/login", credentials)
+        return user
+
+    def create_task(self, title: str) -> int:
+        task_id: int = self._call("POST", "/api/tasks", {"title": title})["id"]
+        return task_id
+
+    def task_ids(self) -> list[int]:
+        return [task["id"] for task in self._call("GET", "/api/tasks")["items"]]
+
+
+class _Traffic:
+    """Steady requests (20/s) against the NodePort while a rollout runs, counting failures."""
+
+    def __init__(self, path: str, per_second: int = 20) -> None:
+        self.path, self.interval = path, 1 / per_second
+        self.sent, self.failures = 0, collections.Counter[str]()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self.sent += 1
+            try:
+                status = _get(self.path).status
+                if status != 200:
+                    self.failures[f"HTTP {status}"] += 1
+            except (OSError, http.client.HTTPException) as exc:
+                self.failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def __enter__(self) -> _Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def assert_nothing_lost(self, minimum: int) -> None:
+        assert self.sent >= minimum, f"only {self.sent} requests were sent during the rollout"
+        assert not self.failures, (
+            f"{sum(self.failures.values())} of {self.sent} requests failed: {dict(self.failures)}"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +207,8 @@ def test_an_image_over_budget_fails_with_the_breakdown(deployed: Run) -> None:
     assert run.returncode != 0
     assert "budget 1 MB" in run.output
     assert "largest layers" in run.output.lower() or "MB  " in run.output
-    assert "TASK [release" not in run.output
+    assert "TASK [image_load" not in run.output
+    assert "TASK [namespace" not in run.output
     assert _revision() == before
 
 
@@ -122,16 +225,52 @@ def test_a_value_the_chart_rejects_fails_before_anything_changes(deployed: Run) 
     assert _revision() == before
 
 
-def test_rollback_restores_the_previous_revision_and_serves(deployed: Run) -> None:
-    upgrade = run_playbook(
+def test_an_upgrade_whose_pods_never_get_ready_is_explained_and_rolled_back(deployed: Run) -> None:
+    before_revision, before_tag = _revision(), _image_tag("backend")
+    run = run_playbook(
         "playbooks/upgrade.yml",
-        *extra_vars({"release_values": {"backend": {"replicaCount": 2}}}),
+        *extra_vars(
+            {"release_values": {"backend": {"image": {"tag": "does-not-exist"}}}, "release_timeout": "40s"}
+        ),
         timeout=1800,
     )
+    assert run.returncode != 0
+    # The failing pod's events are printed before the rollback, then helm's error.
+    assert "ErrImageNeverPull" in run.output
+    assert run.output.index("ErrImageNeverPull") < run.output.index("rolling back to revision")
+    assert f"The release was rolled back to revision {before_revision}" in run.output
+    status = json.loads(_helm("status", RELEASE, "--output=json").stdout)
+    assert status["info"]["status"] == "deployed"
+    assert _image_tag("backend") == before_tag
+    assert _get("/api/ready").status == 200
+
+
+def test_an_upgrade_after_a_source_change_rolls_without_downtime_and_rollback_restores_the_images(
+    deployed: Run, tmp_path: Path
+) -> None:
+    before = {component: _image_tag(component) for component in ("backend", "frontend")}
+    session = _User.register()
+    task_id = session.create_task("survives the upgrade and the rollback")
+    source = _changed_source(tmp_path / "src")
+
+    with _Traffic("/api/ready") as traffic:
+        upgrade = run_playbook(
+            "playbooks/upgrade.yml", *extra_vars({"images_project_dir": str(source)}), timeout=1800
+        )
     assert upgrade.returncode == 0, upgrade.output[-6000:]
-    upgraded = _revision()
-    rollback = run_playbook("playbooks/rollback.yml", timeout=1800)
+    assert "Ready in" in upgrade.output and "is listed" in upgrade.output
+    upgraded = {component: _image_tag(component) for component in ("backend", "frontend")}
+    assert upgraded["backend"] != before["backend"], "the source change did not yield a new backend tag"
+    assert upgraded["frontend"] == before["frontend"], "an unchanged frontend got a new tag"
+    traffic.assert_nothing_lost(minimum=200)
+    assert task_id in session.task_ids()
+
+    upgraded_revision = _revision()
+    with _Traffic("/api/ready") as traffic:
+        rollback = run_playbook("playbooks/rollback.yml", timeout=1800)
     assert rollback.returncode == 0, rollback.output[-6000:]
-    assert _revision() == upgraded + 1
-    values = json.loads(_helm("get", "values", RELEASE, "--output=json").stdout)
-    assert values.get("backend", {}).get("replicaCount") != 2
+    assert "Ready in" in rollback.output and "is listed" in rollback.output
+    assert _revision() == upgraded_revision + 1
+    assert {component: _image_tag(component) for component in ("backend", "frontend")} == before
+    traffic.assert_nothing_lost(minimum=100)
+    assert task_id in session.task_ids()
