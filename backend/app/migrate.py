@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from app.core.config import Settings
+from app.core.db import build_engine
 from app.core.logging import configure_logging
 
 ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
@@ -49,6 +52,25 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
+def wait_for_database(settings: Settings, pause: float = 1.0) -> None:
+    """Retry until the database answers or MIGRATE_WAIT_SECONDS have passed."""
+    engine = build_engine(settings)
+    deadline = time.monotonic() + settings.MIGRATE_WAIT_SECONDS
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return
+            except OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                logger.info("waiting for the database")
+                time.sleep(pause)
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     try:
         settings = Settings()
@@ -58,6 +80,7 @@ def main() -> int:
         return 1
     configure_logging(settings.LOG_LEVEL)
     try:
+        wait_for_database(settings)
         upgrade(settings.sqlalchemy_database_uri)
     except Exception as exc:
         logger.exception("migration failed", extra={"error_type": type(exc).__name__})

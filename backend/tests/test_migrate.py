@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,3 +71,27 @@ def test_migrate_entry_point_fails_when_database_is_unreachable(tmp_path: Path) 
     result = run_migrate(f"sqlite:///{tmp_path / 'missing-dir' / 'todo.db'}")
     assert result.returncode == 1
     assert "migration failed" in result.stdout
+
+
+def test_migrate_entry_point_waits_for_a_database_that_comes_up_late(tmp_path: Path) -> None:
+    database_dir = tmp_path / "not-yet"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database_dir / 'todo.db'}",
+        "JWT_SECRET": "a-long-enough-secret-for-the-migration-job",
+        "MIGRATE_WAIT_SECONDS": "60",
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "app.migrate"],
+        cwd=BACKEND_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        time.sleep(3)
+        assert process.poll() is None, "the migration gave up instead of waiting"
+        database_dir.mkdir()
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "waiting for the database" in output and "database is at head" in output

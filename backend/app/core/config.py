@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     AGENT_MAX_ITERATIONS: int = Field(default=8, ge=1, le=50)
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # How long `python -m app.migrate` waits for the database to accept connections
+    # (an init container may start before the database's Service resolves).
+    MIGRATE_WAIT_SECONDS: int = Field(default=0, ge=0, le=3600)
 
     @model_validator(mode="before")
     @classmethod
