@@ -115,6 +115,19 @@ def test_local_image_serves_through_dns_port_forward_and_nodeport(namespace: str
         env=tool_env(),
     )
     kubectl("-n", namespace, "wait", "--for=condition=Available", "deployment/web", "--timeout=120s")
+    # kube-proxy programs the Service a moment after the endpoints are ready; until then the
+    # Service address is rejected. Wait for it from the host (the Service network is local).
+    cluster_ip = kubectl_json("-n", namespace, "get", "service", "web")["spec"]["clusterIP"]
+
+    def service_answers() -> bool:
+        try:
+            http_get(f"http://{cluster_ip}:8080/", timeout=2)
+        except OSError:
+            return False
+        return True
+
+    wait_for(service_answers, 60, f"Service web ({cluster_ip}) never answered from the host")
+
     # From another pod, the Service name resolves through CoreDNS and answers HTTP. (The
     # resolver is busybox's own nslookup: static glibc's getaddrinfo cannot load NSS.)
     script = (
