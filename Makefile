@@ -39,7 +39,7 @@ venv: $(VENV)/.installed ## Create the project virtualenv from requirements.lock
 .PHONY: vault-init
 vault-init: venv ## Create the vault password and vault.yml when there are none (never overwrites)
 	@$(PYTHON) $(VAULT_CLIENT) --init
-	$(PLAYBOOK) playbooks/vault-init.yml
+	$(PLAYBOOK) playbooks/init-secrets.yml
 
 .PHONY: vault-edit
 vault-edit: venv ## Edit the encrypted secrets (inventory/local/group_vars/all/vault.yml)
