@@ -299,49 +299,29 @@ def test_unknown_provider_is_refused(cluster_up: subprocess.CompletedProcess[str
     assert "cluster_provider" in output and "auto, existing, kind, local" in output
 
 
+def kubeconfig_with_context(tmp_path: Path, name: str, server: str) -> Path:
+    """A kubeconfig whose only, current context points at ``server``."""
+    kubeconfig = tmp_path / "config"
+    for args in (
+        ["set-cluster", name, f"--server={server}"],
+        ["set-context", name, f"--cluster={name}"],
+        ["use-context", name],
+    ):
+        run(["kubectl", "config", *args, f"--kubeconfig={kubeconfig}"], check=True)
+    return kubeconfig
+
+
 def test_unreachable_existing_context_is_refused(
     cluster_up: subprocess.CompletedProcess[str], tmp_path: Path
 ) -> None:
-    kubeconfig = tmp_path / "config"
-    run(
-        [
-            "kubectl",
-            "config",
-            "set-cluster",
-            "dead",
-            "--server=https://127.0.0.1:1",
-            f"--kubeconfig={kubeconfig}",
-        ],
-        check=True,
-    )
-    run(
-        ["kubectl", "config", "set-context", "dead", "--cluster=dead", f"--kubeconfig={kubeconfig}"],
-        check=True,
-    )
-    run(["kubectl", "config", "use-context", "dead", f"--kubeconfig={kubeconfig}"], check=True)
+    kubeconfig = kubeconfig_with_context(tmp_path, "dead", "https://127.0.0.1:1")
     output = refusal(["-e", "cluster_provider=existing", "-e", f"cluster_kubeconfig={kubeconfig}"])
     assert "does not answer" in output and "https://127.0.0.1:1" in output
 
 
 def test_remote_context_needs_opt_in(cluster_up: subprocess.CompletedProcess[str], tmp_path: Path) -> None:
-    kubeconfig = tmp_path / "config"
     # A documentation address (TEST-NET-3): it is never contacted, the refusal comes first.
-    run(
-        [
-            "kubectl",
-            "config",
-            "set-cluster",
-            "prod",
-            "--server=https://203.0.113.10:6443",
-            f"--kubeconfig={kubeconfig}",
-        ],
-        check=True,
-    )
-    run(
-        ["kubectl", "config", "set-context", "prod", "--cluster=prod", f"--kubeconfig={kubeconfig}"],
-        check=True,
-    )
-    run(["kubectl", "config", "use-context", "prod", f"--kubeconfig={kubeconfig}"], check=True)
+    kubeconfig = kubeconfig_with_context(tmp_path, "prod", "https://203.0.113.10:6443")
     output = refusal(["-e", "cluster_provider=existing", "-e", f"cluster_kubeconfig={kubeconfig}"])
     assert "is not a local cluster" in output and "cluster_allow_remote=true" in output
 
