@@ -11,10 +11,20 @@ Prints the vault password for the requested identity (ansible passes
 ``vault-client.py --init`` creates that file with a random password when neither
 exists (``make deploy`` runs it first); it never replaces an existing password.
 The password is what a team shares, through its password manager.
+
+Before handing the password over, the client checks that it opens the vault file
+(``TODO_VAULT_FILE``, default ``group_vars/all/vault.yml`` next to the client). ansible-core
+would only say "Decryption failed (no vault secrets were found that could decrypt)" at the
+first task, naming neither the file nor where the password came from. The check is the vault
+format's own HMAC (PBKDF2-SHA256 key, HMAC-SHA256 of the ciphertext): standard library only,
+nothing is decrypted.
 """
 
 from __future__ import annotations
 
+import binascii
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -22,16 +32,23 @@ import sys
 from pathlib import Path
 
 DEFAULT_FILE = Path.home() / ".config" / "todo-app" / "vault-password"
+DEFAULT_VAULT_FILE = Path(__file__).resolve().parent / "group_vars" / "all" / "vault.yml"
+TEAM_HINT = "a teammate can give you the password (the team shares it through its password manager)"
 
 
 def password_file() -> Path:
     return Path(os.environ.get("TODO_VAULT_PASSWORD_FILE", str(DEFAULT_FILE))).expanduser()
 
 
-def read_password() -> str:
+def vault_file() -> Path:
+    return Path(os.environ.get("TODO_VAULT_FILE", str(DEFAULT_VAULT_FILE))).expanduser()
+
+
+def read_password() -> tuple[str, str]:
+    """The password and where it came from (for messages, never the value)."""
     from_env = os.environ.get("TODO_VAULT_PASSWORD")
     if from_env:
-        return from_env
+        return from_env, "TODO_VAULT_PASSWORD"
     path = password_file()
     if not path.is_file():
         raise LookupError(
@@ -44,7 +61,61 @@ def read_password() -> str:
     secret = path.read_text(encoding="utf-8").strip()
     if not secret:
         raise LookupError(f"{path} is empty; put the team's vault password in it")
-    return secret
+    return secret, str(path)
+
+
+def opens_vault(password: str, vaulttext: str) -> bool | None:
+    """Whether ``password`` opens the ansible-vault AES256 ``vaulttext``; None when it is not one.
+
+    ansible derives 80 bytes with PBKDF2-HMAC-SHA256 (10000 rounds) from the password and the
+    salt: the AES key, the HMAC key and the counter. A password that yields the recorded HMAC of
+    the ciphertext is the one the file was encrypted with.
+    """
+    header, _, body = vaulttext.strip().partition("\n")
+    fields = [field.strip() for field in header.split(";")]
+    if len(fields) < 3 or fields[0] != "$ANSIBLE_VAULT" or fields[2] != "AES256":
+        return None
+    try:
+        salt_hex, hmac_hex, ciphertext_hex = (
+            binascii.unhexlify("".join(body.split())).decode("ascii").split("\n", 2)
+        )
+        salt, ciphertext = binascii.unhexlify(salt_hex), binascii.unhexlify(ciphertext_hex)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    key = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, 10000, dklen=80)
+    digest = hmac.new(key[32:64], ciphertext, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(digest, hmac_hex.strip())
+
+
+def check_password(password: str, source: str) -> None:
+    """Refuse a password that does not open the project's vault, saying where it came from."""
+    vault = vault_file()
+    try:
+        vaulttext = vault.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return  # nothing encrypted yet: `make vault-init` is about to create it
+    # ansible strips only the line ending the client prints, so compare exactly that.
+    if opens_vault(password.strip("\r\n"), vaulttext) is not False:
+        return
+    if source == "TODO_VAULT_PASSWORD":
+        fix = (
+            "Set TODO_VAULT_PASSWORD to the team's vault password, or unset it to use "
+            f"the one in {password_file()}"
+        )
+    else:
+        fix = f"Put the team's vault password in {source} (mode 600) or in TODO_VAULT_PASSWORD"
+    raise PermissionError(
+        f"the vault password {'from' if source == 'TODO_VAULT_PASSWORD' else 'in'} {source} "
+        f"does not open {display_path(vault)}. {fix}; {TEAM_HINT}. Nothing has been changed."
+    )
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it (as the Makefile runs)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def init_password() -> str:
@@ -70,7 +141,9 @@ def main() -> int:
         if "--init" in sys.argv[1:]:
             sys.stdout.write(init_password() + "\n")
             return 0
-        sys.stdout.write(read_password() + "\n")
+        password, source = read_password()
+        check_password(password, source)
+        sys.stdout.write(password + "\n")
     except (LookupError, PermissionError) as exc:
         sys.stderr.write(f"todo-app vault client: {exc}\n")
         return 1
