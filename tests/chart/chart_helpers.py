@@ -54,6 +54,15 @@ CASES: tuple[Case, ...] = (
         "existing-secret-external-db",
         ("existingSecret=todo-env", "postgresql.enabled=false"),
     ),
+    Case("existing-db-secret", (JWT, "postgresql.auth.existingSecret=todo-db")),
+    Case(
+        "existing-secrets-only",
+        (
+            "existingSecret=todo-env",
+            "postgresql.auth.existingSecret=todo-env",
+            "postgresql.auth.secretKeys.adminPasswordKey=DB_PASSWORD",
+        ),
+    ),
     Case(
         "clusterip",
         (JWT, "frontend.service.type=ClusterIP", "frontend.service.nodePort=null"),

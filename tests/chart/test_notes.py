@@ -84,3 +84,9 @@ def test_embedded_database_notes_warn_about_kept_data(notes_chart: Path) -> None
     assert "todo-app-postgresql" in notes(notes_chart)
     external = notes(notes_chart, "secrets.databaseUrl=postgresql://u:p@h/db")
     assert "todo-app-postgresql" not in external
+
+
+def test_existing_database_secret_notes_name_it_instead(notes_chart: Path) -> None:
+    text = notes(notes_chart, "postgresql.auth.existingSecret=todo-db")
+    assert "key postgres-password of the Secret\ntodo-db" in text
+    assert "the Secret todo-app-postgresql" not in text

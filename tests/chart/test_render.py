@@ -21,6 +21,7 @@ from chart_helpers import (
     one,
     pod_specs,
     render,
+    template_text,
 )
 
 APP_VERSION = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())["appVersion"]
@@ -101,6 +102,67 @@ def test_backend_database_url_is_composed_from_the_generated_password(
     env = env_of(backend)
     assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == DB
     assert env["DATABASE_URL"]["value"] == (f"postgresql://todo:$(POSTGRES_PASSWORD)@{DB}:5432/todo")
+
+
+def test_existing_database_secret_feeds_the_database_and_the_backend() -> None:
+    docs = render("--set", JWT, "--set", "postgresql.auth.existingSecret=todo-db")
+    expected = {"name": "todo-db", "key": "postgres-password"}
+    pg = container(docs, "StatefulSet", DB)
+    assert env_of(pg)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == expected
+    pod = one(docs, "Deployment", BACKEND)["spec"]["template"]["spec"]
+    for c in pod["containers"] + pod["initContainers"]:
+        env = env_of(c)
+        assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == expected, c["name"]
+        assert env["DATABASE_URL"]["value"] == f"postgresql://todo:$(POSTGRES_PASSWORD)@{DB}:5432/todo"
+    # The rest of the embedded database is unchanged; only its password Secret is gone.
+    assert find(docs, "Service", DB)
+    assert not find(docs, "Secret", DB)
+
+
+def test_existing_database_secret_key_is_configurable() -> None:
+    docs = render(
+        "--set",
+        JWT,
+        "--set",
+        "postgresql.auth.existingSecret=todo-env",
+        "--set",
+        "postgresql.auth.secretKeys.adminPasswordKey=DB_PASSWORD",
+    )
+    for c in (container(docs, "StatefulSet", DB), container(docs, "Deployment", BACKEND)):
+        assert env_of(c)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": "todo-env",
+            "key": "DB_PASSWORD",
+        }
+
+
+def test_password_key_only_applies_to_an_existing_database_secret() -> None:
+    docs = render("--set", JWT, "--set", "postgresql.auth.secretKeys.adminPasswordKey=DB_PASSWORD")
+    assert env_of(container(docs, "StatefulSet", DB))["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": DB,
+        "key": "postgres-password",
+    }
+    assert "postgres-password" in secret_data(one(docs, "Secret", DB))
+
+
+def test_existing_database_secret_renders_no_password_anywhere() -> None:
+    args = (
+        "--set",
+        "existingSecret=todo-env",
+        "--set",
+        "postgresql.auth.existingSecret=todo-env",
+    )
+    docs = render(*args)
+    assert not find(docs, "Secret"), "no Secret at all: every value comes from todo-env"
+    text = template_text(*args)
+    assert "postgres-password:" not in text
+    assert "randAlphaNum" not in text
+    # The chart generates a fresh random password on every render it makes one; two separate
+    # helm runs (the second bypasses the render cache) come out identical, so it made none.
+    assert template_text(*args, "--set", "nameOverride=") == text
+    # ...whereas without the existing Secret a password is generated and rendered.
+    generated = template_text("--set", "existingSecret=todo-env")
+    assert generated != template_text("--set", "existingSecret=todo-env", "--set", "nameOverride=")
+    assert "postgres-password:" in generated
 
 
 def test_external_database_url_deploys_no_database() -> None:

@@ -103,3 +103,27 @@ def test_malformed_database_url_is_rejected_without_echoing_it(helm: str) -> Non
 
 def test_driver_qualified_database_url_is_accepted(helm: str) -> None:
     template_text("--set", JWT, "--set", "secrets.databaseUrl=postgresql+psycopg://u:p@h:5432/db")
+
+
+@pytest.mark.parametrize(
+    "no_embedded_db",
+    ["postgresql.enabled=false", "secrets.databaseUrl=postgresql://u:p@h:5432/db"],
+)
+def test_database_secret_without_the_embedded_database_is_rejected(helm: str, no_embedded_db: str) -> None:
+    stderr = template_error(
+        "--set", JWT, "--set", no_embedded_db, "--set", "postgresql.auth.existingSecret=todo-db"
+    )
+    assert 'postgresql.auth.existingSecret "todo-db" is set but the embedded PostgreSQL is off' in stderr
+
+
+def test_database_secret_key_typo_is_rejected(helm: str) -> None:
+    stderr = template_error("--set", JWT, "--set", "postgresql.auth.secretKeys.passwordKey=pw")
+    assert "additional properties 'passwordKey' not allowed" in stderr
+
+
+@pytest.mark.parametrize(
+    "value", ["postgresql.auth.secretKeys.adminPasswordKey=", "postgresql.auth.existingSecret=Not_A_Name"]
+)
+def test_malformed_database_secret_references_are_rejected(helm: str, value: str) -> None:
+    stderr = template_error("--set", JWT, "--set", value)
+    assert "/postgresql/auth/" in stderr

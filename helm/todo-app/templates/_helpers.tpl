@@ -101,6 +101,22 @@ points elsewhere, otherwise postgresql.enabled decides.
 {{- end }}
 
 {{/*
+Secret and key holding the embedded PostgreSQL's password: postgresql.auth.existingSecret
+when set (the chart then renders no password at all), else the Secret the chart generates.
+*/}}
+{{- define "todo-app.postgresql.secretName" -}}
+{{- default (include "todo-app.postgresql.fullname" .) .Values.postgresql.auth.existingSecret }}
+{{- end }}
+
+{{- define "todo-app.postgresql.secretKey" -}}
+{{- if .Values.postgresql.auth.existingSecret }}
+{{- .Values.postgresql.auth.secretKeys.adminPasswordKey }}
+{{- else -}}
+postgres-password
+{{- end }}
+{{- end }}
+
+{{/*
 Backend environment, shared by the migration init container and the server so both see
 the same database and secrets. POSTGRES_PASSWORD comes before DATABASE_URL because
 Kubernetes only expands $(VAR) references to variables defined earlier in the list.
@@ -111,8 +127,8 @@ Kubernetes only expands $(VAR) references to variables defined earlier in the li
 - name: POSTGRES_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "todo-app.postgresql.fullname" . }}
-      key: postgres-password
+      name: {{ include "todo-app.postgresql.secretName" . }}
+      key: {{ include "todo-app.postgresql.secretKey" . | quote }}
 - name: DATABASE_URL
   value: {{ printf "postgresql://%s:$(POSTGRES_PASSWORD)@%s:5432/%s" .Values.postgresql.auth.username (include "todo-app.postgresql.fullname" .) .Values.postgresql.auth.database | quote }}
 {{- else }}
@@ -177,6 +193,9 @@ catches types and enums; this catches what depends on more than one value.
 {{- if and (not .Values.secrets.databaseUrl) (not .Values.postgresql.enabled) }}
 {{- $messages = append $messages "no database: set secrets.databaseUrl, or existingSecret with a DATABASE_URL key, or postgresql.enabled=true for the embedded PostgreSQL" }}
 {{- end }}
+{{- end }}
+{{- if and .Values.postgresql.auth.existingSecret (not (include "todo-app.postgresql.enabled" .)) }}
+{{- $messages = append $messages (printf "postgresql.auth.existingSecret %q is set but the embedded PostgreSQL is off (secrets.databaseUrl is set or postgresql.enabled=false): unset it, or use the embedded database" .Values.postgresql.auth.existingSecret) }}
 {{- end }}
 {{- range $component := list "backend" "frontend" }}
 {{- $image := (index $.Values $component).image }}
