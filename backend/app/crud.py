@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.core.security import hash_password
@@ -17,6 +19,7 @@ from app.models import (
     Conversation,
     Message,
     Priority,
+    RevokedToken,
     Task,
     TaskCreate,
     TaskUpdate,
@@ -28,6 +31,10 @@ from app.models import (
 Status = Literal["all", "active", "completed"]
 SortKey = Literal["created", "due", "priority", "title"]
 Order = Literal["asc", "desc"]
+
+# Expired revocations deleted per logout: each logout adds one row and can remove this many,
+# so the table stays bounded without a logout ever paying for a large backlog at once.
+REVOCATION_PURGE_BATCH = 100
 
 
 def _like_pattern(text: str) -> str:
@@ -48,6 +55,40 @@ def create_user(session: Session, user_in: UserCreate) -> User:
     session.commit()
     session.refresh(user)
     return user
+
+
+# --- Revoked tokens ----------------------------------------------------------
+
+
+def is_token_revoked(session: Session, jti: str) -> bool:
+    return session.get(RevokedToken, jti) is not None
+
+
+def revoke_token(session: Session, jti: str, expires_at: datetime) -> None:
+    session.add(RevokedToken(jti=jti, expires_at=expires_at))
+    try:
+        session.commit()
+    except IntegrityError:  # the same token was revoked by a concurrent logout
+        session.rollback()
+
+
+def purge_expired_revocations(
+    session: Session, now: datetime, limit: int = REVOCATION_PURGE_BATCH
+) -> int:
+    """Delete up to `limit` revocations of tokens that have expired; return how many."""
+    expired = (
+        select(RevokedToken.jti)
+        .where(RevokedToken.expires_at < now)
+        .limit(limit)
+        # Replicas purging at the same time take different rows instead of waiting.
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(
+        sa.delete(RevokedToken).where(col(RevokedToken.jti).in_(expired.scalar_subquery()))
+    )
+    session.commit()
+    # A DELETE always yields a CursorResult; Session.execute is typed for any statement.
+    return int(cast(sa.CursorResult[Any], result).rowcount)
 
 
 # --- Tasks -------------------------------------------------------------------

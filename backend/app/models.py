@@ -74,6 +74,19 @@ class Token(SQLModel):
     expires_in: int
 
 
+class RevokedToken(SQLModel, table=True):
+    """A logged-out access token, refused until it would have expired anyway.
+
+    The row is only needed while the token could still be presented, so rows whose
+    `expires_at` has passed are purged.
+    """
+
+    __tablename__ = "revoked_tokens"
+
+    jti: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
+
+
 # --- Tasks -------------------------------------------------------------------
 
 

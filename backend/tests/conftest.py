@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
+from sqlmodel import Session
 
 # Settings are read when app.main is imported; give it a valid production secret.
 TEST_JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-production"
@@ -27,7 +28,7 @@ from app.migrate import upgrade  # noqa: E402
 from tests.utils.openai_stub import StubServer, running_stub  # noqa: E402
 from tests.utils.users import AuthHeaders, register_and_login  # noqa: E402
 
-TABLES = ("messages", "conversations", "tasks", "users")
+TABLES = ("messages", "conversations", "tasks", "users", "revoked_tokens")
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -117,6 +118,15 @@ def database_url(migrated_database_url: str, cleanup_engine: Engine) -> str:
             for table in TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))
     return migrated_database_url
+
+
+@pytest.fixture
+def db_session(database_url: str) -> Iterator[Session]:
+    """A session on the same (emptied) database as `client`, to arrange and inspect rows."""
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
 
 
 @pytest.fixture

@@ -3,16 +3,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlmodel import SQLModel
 
+import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.migrate import current_revisions, downgrade, head_revisions, upgrade
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
-APP_TABLES = {"users", "tasks", "conversations", "messages"}
+INITIAL_TABLES = {"users", "tasks", "conversations", "messages"}
+APP_TABLES = {*INITIAL_TABLES, "revoked_tokens"}
 
 
 def tables(url: str) -> set[str]:
@@ -30,7 +34,7 @@ def test_upgrade_and_downgrade_between_base_and_head(
     upgrade(url)
     assert tables(url) == APP_TABLES
     engine = create_engine(url)
-    assert current_revisions(engine) == head_revisions() == {"0001"}
+    assert current_revisions(engine) == head_revisions() == {"0002"}
 
     downgrade(url, "base")
     assert tables(url) == set()
@@ -39,6 +43,51 @@ def test_upgrade_and_downgrade_between_base_and_head(
     upgrade(url)
     assert tables(url) == APP_TABLES
     engine.dispose()
+
+
+def test_revoked_tokens_migration_downgrades_one_step_and_keeps_other_data(
+    backend: str, create_empty_database: Callable[[str], str]
+) -> None:
+    url = create_empty_database(backend)
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (email, hashed_password, created_at) "
+                "VALUES ('kept@example.com', 'x', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO revoked_tokens (jti, expires_at) VALUES ('abc', CURRENT_TIMESTAMP)")
+        )
+
+    downgrade(url, "0001")
+    assert tables(url) == INITIAL_TABLES
+    assert current_revisions(engine) == {"0001"}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT email FROM users")).scalars().all() == [
+            "kept@example.com"
+        ]
+
+    upgrade(url)
+    assert tables(url) == APP_TABLES
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM revoked_tokens")).scalar() == 0
+    engine.dispose()
+
+
+def test_migrations_at_head_match_the_models(
+    backend: str, create_empty_database: Callable[[str], str]
+) -> None:
+    url = create_empty_database(backend)
+    upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
+    assert differences == []
 
 
 def run_migrate(database_url: str) -> subprocess.CompletedProcess[str]:
@@ -89,9 +138,17 @@ def test_migrate_entry_point_waits_for_a_database_that_comes_up_late(tmp_path: P
         stderr=subprocess.STDOUT,
         text=True,
     ) as process:
-        time.sleep(3)
+        assert process.stdout is not None
+        # Create the database only once the job reports waiting: a fixed sleep raced with
+        # the interpreter's start-up on a loaded machine.
+        before: list[str] = []
+        for line in process.stdout:
+            before.append(line)
+            if "waiting for the database" in line:
+                break
         assert process.poll() is None, "the migration gave up instead of waiting"
         database_dir.mkdir()
-        output, _ = process.communicate(timeout=60)
+        rest, _ = process.communicate(timeout=60)
+    output = "".join(before) + rest
     assert process.returncode == 0, output
     assert "waiting for the database" in output and "database is at head" in output

@@ -10,8 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app import crud
 from app.core.config import Settings
-from app.core.security import InvalidTokenError, decode_access_token
+from app.core.security import InvalidTokenError, TokenClaims, decode_access_token
 from app.models import User
 
 
@@ -44,17 +45,29 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_current_user(
+def get_token_claims(
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
+) -> TokenClaims:
+    """The bearer token's claims, once its signature, expiry and revocation are checked."""
     if credentials is None:
         raise _unauthorized("Not authenticated")
     try:
-        subject = decode_access_token(credentials.credentials, settings.JWT_SECRET)
+        claims = decode_access_token(credentials.credentials, settings.JWT_SECRET)
     except InvalidTokenError as exc:
         raise _unauthorized(str(exc)) from exc
+    # Checked in the database on every request, so a logout on one replica holds on all.
+    if crud.is_token_revoked(session, claims.jti):
+        raise _unauthorized("Token has been revoked")
+    return claims
+
+
+TokenClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
+
+
+def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
+    subject = claims.subject
     user = session.get(User, int(subject)) if subject.isdigit() else None
     if user is None:
         raise _unauthorized("Could not validate credentials")

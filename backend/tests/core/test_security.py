@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,8 +27,24 @@ def test_unknown_user_never_verifies() -> None:
 
 
 def test_token_round_trip() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
     token = create_access_token("42", SECRET, timedelta(minutes=5))
-    assert decode_access_token(token, SECRET) == "42"
+    claims = decode_access_token(token, SECRET)
+    assert claims.subject == "42"
+    assert (
+        before + timedelta(minutes=5)
+        <= claims.expires_at
+        <= datetime.now(UTC) + timedelta(minutes=5)
+    )
+
+
+def test_every_token_has_its_own_jti() -> None:
+    # Logout revokes one token by its jti; two logins must never share one.
+    jtis = {
+        decode_access_token(create_access_token("42", SECRET, timedelta(minutes=5)), SECRET).jti
+        for _ in range(20)
+    }
+    assert len(jtis) == 20
 
 
 def test_expired_token_is_rejected() -> None:

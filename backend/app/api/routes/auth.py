@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from app import crud
-from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.deps import CurrentUser, SessionDep, SettingsDep, TokenClaimsDep
 from app.core.security import create_access_token, verify_password
-from app.models import Token, UserCreate, UserLogin, UserPublic
+from app.models import Token, UserCreate, UserLogin, UserPublic, utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -47,9 +47,12 @@ def login(session: SessionDep, settings: SettingsDep, credentials: UserLogin) ->
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(_user: CurrentUser) -> Response:
-    # Tokens are stateless JWTs: logging out means the client drops its token
-    # (the frontend deletes its cookie). The token stays valid until it expires.
+def logout(session: SessionDep, claims: TokenClaimsDep, _user: CurrentUser) -> Response:
+    """Revoke the presented token; the user's other sessions stay valid."""
+    crud.revoke_token(session, claims.jti, claims.expires_at)
+    # No scheduler needed: each logout adds one row and removes up to a batch of expired
+    # ones, so expired rows cannot pile up.
+    crud.purge_expired_revocations(session, now=utcnow())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

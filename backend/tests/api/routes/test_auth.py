@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import jwt
 from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
 
-from app.core.security import create_access_token
+from app.core.config import Settings
+from app.core.security import ALGORITHM, create_access_token
+from app.main import create_app
+from app.models import RevokedToken
 from tests.conftest import TEST_JWT_SECRET
-from tests.utils.users import DEFAULT_PASSWORD, AuthHeaders
+from tests.utils.users import DEFAULT_PASSWORD, AuthHeaders, login
 
 
 def test_register_returns_public_user_without_password(client: TestClient) -> None:
@@ -82,6 +87,72 @@ def test_token_of_a_deleted_user_is_refused(client: TestClient) -> None:
     assert response.status_code == 401
 
 
+def test_token_without_a_jti_is_refused(client: TestClient, alice: AuthHeaders) -> None:
+    # Such a token could never be revoked, so it is not accepted at all.
+    me = client.get("/api/auth/me", headers=alice).json()
+    now = datetime.now(UTC)
+    payload = {"sub": str(me["id"]), "iat": now, "exp": now + timedelta(minutes=5)}
+    token = jwt.encode(payload, TEST_JWT_SECRET, algorithm=ALGORITHM)
+    response = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
 def test_logout_is_204_and_needs_a_token(client: TestClient, alice: AuthHeaders) -> None:
     assert client.post("/api/auth/logout", headers=alice).status_code == 204
     assert client.post("/api/auth/logout").status_code == 401
+
+
+def test_logout_revokes_that_token_and_no_other_session(
+    client: TestClient, alice: AuthHeaders
+) -> None:
+    other_session = login(client, "alice@example.com")
+    assert client.get("/api/tasks", headers=alice).status_code == 200
+
+    assert client.post("/api/auth/logout", headers=alice).status_code == 204
+
+    for method, path in [("GET", "/api/tasks"), ("GET", "/api/auth/me")]:
+        response = client.request(method, path, headers=alice)
+        assert response.status_code == 401, path
+        assert response.json() == {"detail": "Token has been revoked"}
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert client.post("/api/auth/logout", headers=alice).status_code == 401
+    assert client.get("/api/tasks", headers=other_session).status_code == 200
+
+
+def test_logout_on_one_replica_is_refused_by_another(
+    client: TestClient, settings: Settings, alice: AuthHeaders
+) -> None:
+    # Revocations live in the shared database: no replica keeps them in memory.
+    with TestClient(create_app(settings)) as other_replica:
+        assert other_replica.get("/api/tasks", headers=alice).status_code == 200
+        assert client.post("/api/auth/logout", headers=alice).status_code == 204
+        assert other_replica.get("/api/tasks", headers=alice).status_code == 401
+
+
+def test_logout_records_the_token_until_it_expires(
+    client: TestClient, db_session: Session, alice: AuthHeaders
+) -> None:
+    before = datetime.now(UTC)
+    assert client.post("/api/auth/logout", headers=alice).status_code == 204
+    [row] = db_session.exec(select(RevokedToken)).all()
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    assert len(row.jti) == 32
+    # The login fixture's token lives JWT_EXPIRE_MINUTES (a day by default).
+    lifetime = expires_at - before
+    assert timedelta(hours=23, minutes=59) < lifetime <= timedelta(days=1)
+
+
+def test_logout_purges_expired_revocations(
+    client: TestClient, db_session: Session, alice: AuthHeaders
+) -> None:
+    now = datetime.now(UTC)
+    db_session.add(RevokedToken(jti="expired", expires_at=now - timedelta(minutes=1)))
+    db_session.add(RevokedToken(jti="still-valid", expires_at=now + timedelta(hours=1)))
+    db_session.commit()
+
+    assert client.post("/api/auth/logout", headers=alice).status_code == 204
+
+    jtis = set(db_session.exec(select(col(RevokedToken.jti))).all())
+    assert "expired" not in jtis
+    assert "still-valid" in jtis
+    assert len(jtis) == 2  # still-valid and the token just revoked

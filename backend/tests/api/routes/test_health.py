@@ -32,7 +32,7 @@ def test_healthz_needs_no_database() -> None:
 def test_readyz_ok_when_database_is_migrated(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "revision": ["0001"]}
+    assert response.json() == {"status": "ok", "revision": ["0002"]}
 
 
 def test_readyz_and_api_answer_503_when_postgres_is_unreachable() -> None:
