@@ -5,43 +5,32 @@ from __future__ import annotations
 
 import collections
 import http.client
-import http.cookiejar
 import json
-import shutil
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .conftest import CACHE_BIN, REPO, Run, ansible_env, extra_vars, run_playbook
+from .conftest import (
+    RELEASE,
+    REPO,
+    AppUser,
+    Run,
+    ansible_env,
+    changed_source,
+    extra_vars,
+    helm,
+    http_get,
+    image_tag,
+    revision,
+    run_playbook,
+)
 
 pytestmark = pytest.mark.cluster
-
-NAMESPACE = "todo-app"
-RELEASE = "todo-app"
-BASE_URL = "http://127.0.0.1:30000"
-
-
-def _helm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CACHE_BIN / "helm"), *args, "--namespace", NAMESPACE],
-        capture_output=True,
-        text=True,
-        env=ansible_env(),
-        check=False,
-    )
-
-
-def _revision() -> int:
-    status = _helm("status", RELEASE, "--output=json")
-    assert status.returncode == 0, status.stderr
-    revision: int = json.loads(status.stdout)["version"]
-    return revision
 
 
 def _vault_values() -> dict[str, str]:
@@ -62,63 +51,6 @@ def _vault_values() -> dict[str, str]:
     return {key: str(value) for key, value in values.items() if value}
 
 
-def _image_tag(component: str) -> str:
-    values = _helm("get", "values", RELEASE, "--output=json")
-    assert values.returncode == 0, values.stderr
-    tag: str = json.loads(values.stdout)[component]["image"]["tag"]
-    return tag
-
-
-def _get(path: str, timeout: float = 5) -> http.client.HTTPResponse:
-    response: http.client.HTTPResponse = urllib.request.urlopen(BASE_URL + path, timeout=timeout)  # noqa: S310
-    response.read()
-    return response
-
-
-def _changed_source(destination: Path) -> Path:
-    """A copy of the sources whose backend differs by one line (the checkout stays untouched)."""
-    ignore = shutil.ignore_patterns("node_modules", ".next", ".venv", "*_cache", "__pycache__")
-    for component in ("backend", "frontend"):
-        shutil.copytree(REPO / component, destination / component, ignore=ignore, symlinks=True)
-    marker = destination / "backend/app/__init__.py"
-    marker.write_text(marker.read_text() + f"# upgrade test {time.time_ns()}\n")
-    return destination
-
-
-class _User:
-    """A throwaway account that talks to the app through the NodePort, like a browser."""
-
-    def __init__(self) -> None:
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(  # noqa: S310
-            BASE_URL + path,
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={"Content-Type": "application/json"},
-        )
-        with self.opener.open(request, timeout=15) as response:
-            return json.loads(response.read() or b"null")
-
-    @classmethod
-    def register(cls) -> _User:
-        user = cls()
-        credentials = {"email": f"deploy-test-{time.time_ns()}@example.com", "password": "Pw-" + "x" * 20}
-        user._call("POST", "/api/auth/register", credentials)
-        user._call("POST", "/api/auth/login", credentials)
-        return user
-
-    def create_task(self, title: str) -> int:
-        task_id: int = self._call("POST", "/api/tasks", {"title": title})["id"]
-        return task_id
-
-    def task_ids(self) -> list[int]:
-        return [task["id"] for task in self._call("GET", "/api/tasks")["items"]]
-
-
 class _Traffic:
     """Steady requests (20/s) against the NodePort while a rollout runs, counting failures."""
 
@@ -133,7 +65,7 @@ class _Traffic:
             started = time.monotonic()
             self.sent += 1
             try:
-                status = _get(self.path).status
+                status = http_get(self.path).status
                 if status != 200:
                     self.failures[f"HTTP {status}"] += 1
             except (OSError, http.client.HTTPException) as exc:
@@ -155,13 +87,6 @@ class _Traffic:
         )
 
 
-@pytest.fixture(scope="module")
-def deployed() -> Run:
-    run = run_playbook("site.yml", timeout=3600)
-    assert run.returncode == 0, run.output[-6000:]
-    return run
-
-
 def test_site_deploys_a_healthy_release_and_proves_it(deployed: Run) -> None:
     assert deployed.recap()["failed"] == 0
     assert "Ready in" in deployed.output
@@ -175,9 +100,9 @@ def test_a_second_run_changes_nothing(deployed: Run) -> None:
 
 
 def test_secret_values_are_not_in_the_helm_release(deployed: Run) -> None:
-    values = _helm("get", "values", RELEASE, "--all", "--output=json")
+    values = helm("get", "values", RELEASE, "--all", "--output=json")
     assert values.returncode == 0, values.stderr
-    history = _helm("get", "all", RELEASE)
+    history = helm("get", "all", RELEASE)
     for secret in _vault_values().values():
         assert secret not in values.stdout
         assert secret not in history.stdout
@@ -192,28 +117,28 @@ def test_secret_values_are_not_in_the_output_even_at_vvv(deployed: Run) -> None:
 
 
 def test_a_short_jwt_secret_fails_in_preflight_and_leaves_the_release_untouched(deployed: Run) -> None:
-    before = _revision()
+    before = revision()
     run = run_playbook("site.yml", *extra_vars({"secrets_jwt_secret": "short"}), timeout=1800)
     assert run.returncode != 0
     assert "is 5 characters long" in run.output
     assert "make vault-edit" in run.output
     assert "TASK [cluster" not in run.output
-    assert _revision() == before
+    assert revision() == before
 
 
 def test_an_image_over_budget_fails_with_the_breakdown(deployed: Run) -> None:
-    before = _revision()
+    before = revision()
     run = run_playbook("site.yml", *extra_vars({"image_size_backend_budget_mb": 1}), timeout=1800)
     assert run.returncode != 0
     assert "budget 1 MB" in run.output
     assert "largest layers" in run.output.lower() or "MB  " in run.output
     assert "TASK [image_load" not in run.output
     assert "TASK [namespace" not in run.output
-    assert _revision() == before
+    assert revision() == before
 
 
 def test_a_value_the_chart_rejects_fails_before_anything_changes(deployed: Run) -> None:
-    before = _revision()
+    before = revision()
     run = run_playbook(
         "site.yml",
         *extra_vars({"release_values": {"frontend": {"service": {"type": "Bogus"}}}}),
@@ -222,11 +147,11 @@ def test_a_value_the_chart_rejects_fails_before_anything_changes(deployed: Run) 
     assert run.returncode != 0
     assert "/frontend/service/type" in run.output
     assert "TASK [images" not in run.output
-    assert _revision() == before
+    assert revision() == before
 
 
 def test_an_upgrade_whose_pods_never_get_ready_is_explained_and_rolled_back(deployed: Run) -> None:
-    before_revision, before_tag = _revision(), _image_tag("backend")
+    before_revision, before_tag = revision(), image_tag("backend")
     run = run_playbook(
         "playbooks/upgrade.yml",
         *extra_vars(
@@ -239,19 +164,19 @@ def test_an_upgrade_whose_pods_never_get_ready_is_explained_and_rolled_back(depl
     assert "ErrImageNeverPull" in run.output
     assert run.output.index("ErrImageNeverPull") < run.output.index("rolling back to revision")
     assert f"The release was rolled back to revision {before_revision}" in run.output
-    status = json.loads(_helm("status", RELEASE, "--output=json").stdout)
+    status = json.loads(helm("status", RELEASE, "--output=json").stdout)
     assert status["info"]["status"] == "deployed"
-    assert _image_tag("backend") == before_tag
-    assert _get("/api/ready").status == 200
+    assert image_tag("backend") == before_tag
+    assert http_get("/api/ready").status == 200
 
 
 def test_an_upgrade_after_a_source_change_rolls_without_downtime_and_rollback_restores_the_images(
     deployed: Run, tmp_path: Path
 ) -> None:
-    before = {component: _image_tag(component) for component in ("backend", "frontend")}
-    session = _User.register()
+    before = {component: image_tag(component) for component in ("backend", "frontend")}
+    session = AppUser.register()
     task_id = session.create_task("survives the upgrade and the rollback")
-    source = _changed_source(tmp_path / "src")
+    source = changed_source(tmp_path / "src")
 
     with _Traffic("/api/ready") as traffic:
         upgrade = run_playbook(
@@ -259,18 +184,18 @@ def test_an_upgrade_after_a_source_change_rolls_without_downtime_and_rollback_re
         )
     assert upgrade.returncode == 0, upgrade.output[-6000:]
     assert "Ready in" in upgrade.output and "is listed" in upgrade.output
-    upgraded = {component: _image_tag(component) for component in ("backend", "frontend")}
+    upgraded = {component: image_tag(component) for component in ("backend", "frontend")}
     assert upgraded["backend"] != before["backend"], "the source change did not yield a new backend tag"
     assert upgraded["frontend"] == before["frontend"], "an unchanged frontend got a new tag"
     traffic.assert_nothing_lost(minimum=200)
     assert task_id in session.task_ids()
 
-    upgraded_revision = _revision()
+    upgraded_revision = revision()
     with _Traffic("/api/ready") as traffic:
         rollback = run_playbook("playbooks/rollback.yml", timeout=1800)
     assert rollback.returncode == 0, rollback.output[-6000:]
     assert "Ready in" in rollback.output and "is listed" in rollback.output
-    assert _revision() == upgraded_revision + 1
-    assert {component: _image_tag(component) for component in ("backend", "frontend")} == before
+    assert revision() == upgraded_revision + 1
+    assert {component: image_tag(component) for component in ("backend", "frontend")} == before
     traffic.assert_nothing_lost(minimum=100)
     assert task_id in session.task_ids()
