@@ -86,9 +86,16 @@ test("the assistant adds a task, shows its tool call, and the chat survives a re
   await expect(page.getByTestId("message-assistant").last()).toContainText("Buy milk");
 });
 
-test("logout drops the session", async ({ page, context }) => {
+test("logout drops the session and revokes its token", async ({ page, context, request }) => {
   await login(page);
+  const token = (await context.cookies()).find((c) => c.name === "todo_session")?.value;
+  expect(token).toBeTruthy();
+  const withOldCookie = { headers: { cookie: `todo_session=${token}` } };
+  expect((await request.get("/api/tasks", withOldCookie)).status()).toBe(200);
+
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
   expect((await context.cookies()).find((c) => c.name === "todo_session")).toBeUndefined();
+  // A copy of the cookie taken before logout is worthless afterwards.
+  expect((await request.get("/api/tasks", withOldCookie)).status()).toBe(401);
 });

@@ -127,6 +127,38 @@ describe("login", () => {
 });
 
 describe("logout", () => {
+  it("revokes the session's token at the backend, then clears the cookie", async () => {
+    let answerBackend: (response: Response) => void = () => undefined;
+    fetchMock.mockReturnValue(new Promise<Response>((resolve) => (answerBackend = resolve)));
+    let settled = false;
+    const pending = logout
+      .POST(request("/api/auth/logout", { method: "POST", headers: { cookie: "todo_session=jwt.abc" } }))
+      .then((res) => {
+        settled = true;
+        return res;
+      });
+
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(1));
+    const [url, init] = lastCall();
+    expect(url).toBe(`${BACKEND}/api/auth/logout`);
+    expect(init.method).toBe("POST");
+    expect(new Headers(init.headers).get("authorization")).toBe("Bearer jwt.abc");
+    // The cookie is only dropped once the backend has answered.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(settled).toBe(false);
+
+    answerBackend(new Response(null, { status: 204 }));
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")).toMatch(/^todo_session=;.*Max-Age=0/);
+  });
+
+  it("without a session only clears the cookie", async () => {
+    const res = await logout.POST(request("/api/auth/logout", { method: "POST" }));
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect(res.headers.get("set-cookie")).toMatch(/^todo_session=;/);
+  });
+
   it("clears the cookie even when the backend is unreachable", async () => {
     fetchMock.mockRejectedValue(new TypeError("fetch failed"));
     const res = await logout.POST(request("/api/auth/logout", { method: "POST", headers: { cookie: "todo_session=t" } }));
