@@ -2,8 +2,11 @@
 
 ``python tests/run_suite.py all`` runs every stage in order (what ``make test`` and CI
 run); ``lint``, ``unit``, ``chart``, ``app``, ``cluster`` and ``molecule`` run one stage.
-A pytest step counts each test case; any other step counts as one check. A failed step
-prints the end of its output, so the CI log explains the failure.
+A step that writes a JUnit report counts each test case in it: pytest gets ``--junitxml``,
+the app's test scripts (backend/scripts/test.sh, frontend/scripts/test.sh and e2e.sh) get
+the report's path in ``JUNIT_REPORT``. A step that exits non-zero without failed test cases
+in its report (or without a report) counts one failure; any other step counts as one check.
+A failed step prints the end of its output, so the CI log explains the failure.
 """
 
 from __future__ import annotations
@@ -17,17 +20,21 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / ".cache" / "test-reports"
 TAIL_LINES = 80
+JUNIT_REPORT_ENV = "JUNIT_REPORT"
 
 
 @dataclass(frozen=True)
 class Step:
     name: str
     command: list[str]
-    junit: bool = False
+    # How the step learns where to write its JUnit report: pytest's `--junitxml=` argument,
+    # or the JUNIT_REPORT environment variable. None: the step counts as one check.
+    junit: Literal["argument", "env"] | None = None
     needs: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
 
@@ -43,7 +50,7 @@ def pytest_step(name: str, *args: str, needs: tuple[str, ...] = ()) -> Step:
     return Step(
         name=name,
         command=[sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        junit=True,
+        junit="argument",
         needs=needs,
     )
 
@@ -83,13 +90,15 @@ def stages() -> dict[str, list[Step]]:
         )
     if (ROOT / "backend/scripts/lint.sh").exists():
         lint.append(Step("backend lint (ruff, mypy strict)", ["backend/scripts/lint.sh"]))
-    app: list[Step] = []
-    if (ROOT / "backend/scripts/test.sh").exists():
-        app.append(Step("backend tests (SQLite and PostgreSQL)", ["backend/scripts/test.sh"]))
-    if (ROOT / "frontend/scripts/test.sh").exists():
-        app.append(Step("frontend lint, typecheck and unit tests", ["frontend/scripts/test.sh"]))
-    if (ROOT / "frontend/scripts/e2e.sh").exists():
-        app.append(Step("frontend end to end (Chromium, real backend)", ["frontend/scripts/e2e.sh"]))
+    app = [
+        Step(name, [script], junit="env")
+        for name, script in [
+            ("backend tests (SQLite and PostgreSQL)", "backend/scripts/test.sh"),
+            ("frontend lint, typecheck and unit tests", "frontend/scripts/test.sh"),
+            ("frontend end to end (Chromium, real backend)", "frontend/scripts/e2e.sh"),
+        ]
+        if (ROOT / script).exists()
+    ]
     if (ROOT / "tests/images").exists():
         app.append(pytest_step("images", "tests/images"))
     molecule = []
@@ -121,7 +130,10 @@ def stages() -> dict[str, list[Step]]:
 def junit_counts(path: Path) -> Outcome | None:
     if not path.exists():
         return None
-    root = ET.parse(path).getroot()  # noqa: S314 - our own pytest report
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - our own test report
+    except ET.ParseError:  # the writer died half-way
+        return None
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
@@ -131,17 +143,20 @@ def junit_counts(path: Path) -> Outcome | None:
 
 def run(step: Step) -> Outcome:
     command = list(step.command)
+    env = dict(os.environ, **dict(step.env))
     report = REPORTS / (step.name.replace(" ", "-").replace("/", "-") + ".xml")
     if step.junit:
         report.unlink(missing_ok=True)
+    if step.junit == "argument":
         command += [f"--junitxml={report}"]
+    elif step.junit == "env":
+        env[JUNIT_REPORT_ENV] = str(report)
     missing = [tool for tool in command[:1] if shutil.which(tool) is None and not (ROOT / tool).exists()]
     started = time.monotonic()
     print(f"\n=== {step.name}: {' '.join(command)}", flush=True)
     if missing:
         print(f"--- {step.name}: {missing[0]} is not installed; run `make venv` / `make toolchain`")
         return Outcome(passed=0, failed=1)
-    env = dict(os.environ, **dict(step.env))
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as process:
@@ -153,15 +168,19 @@ def run(step: Step) -> Outcome:
         rc = process.wait()
     elapsed = time.monotonic() - started
     counts = junit_counts(report) if step.junit else None
-    if counts is None:
-        counts = Outcome(passed=int(rc == 0), failed=int(rc != 0))
-    elif rc != 0 and counts.failed == 0:
-        counts.failed = 1  # pytest itself failed (collection error, crash)
+    failed = rc != 0
     status = "ok" if rc == 0 else f"FAILED (exit {rc})"
+    if step.junit and counts is None and rc == 0:
+        failed = True
+        status = f"FAILED (exit 0 but no readable JUnit report at {report})"
+    if counts is None:
+        counts = Outcome(passed=int(not failed), failed=int(failed))
+    elif failed and counts.failed == 0:
+        counts.failed = 1  # failed outside its test cases (collection error, crash, lint)
     print(
         f"--- {step.name}: {status} in {elapsed:.0f}s ({counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped)"
     )
-    if rc != 0:
+    if failed:
         print(f"--- last {TAIL_LINES} lines of {step.name}:")
         sys.stdout.write("".join(lines[-TAIL_LINES:]))
     return counts

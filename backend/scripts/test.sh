@@ -6,8 +6,12 @@
 # PostgreSQL runs from PG_BIN (Debian's postgresql-15 by default) in a per-user state
 # directory on 127.0.0.1 and a free port, as user `postgres` when run by root. It is
 # stopped on exit, whatever happens. Set SKIP_POSTGRES=1 to test SQLite only.
+# Set JUNIT_REPORT=<file> to also write the results there as JUnit XML (tests/run_suite.py
+# counts the test cases from it).
 set -euo pipefail
 
+# Relative to where we were called from, not to where the tests run.
+[[ -z "${JUNIT_REPORT:-}" ]] || JUNIT_REPORT="$(realpath -m -- "$JUNIT_REPORT")"
 BACKEND_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 STATE_DIR="${TODO_TEST_STATE_DIR:-${TMPDIR:-/tmp}/todo-backend-test-$(id -u)}"
@@ -58,4 +62,8 @@ cd "$BACKEND_DIR"
 if [[ "${SKIP_POSTGRES:-0}" != 1 ]]; then
   start_postgres
 fi
-"$UV" run --frozen pytest "$@"
+report_args=()
+if [[ -n "${JUNIT_REPORT:-}" ]]; then
+  report_args=("--junitxml=$JUNIT_REPORT")
+fi
+"$UV" run --frozen pytest "${report_args[@]}" "$@"

@@ -6,8 +6,12 @@
 #
 # Starts, on 127.0.0.1 only: the OpenAI stub on 18090, the backend on 18000 and the frontend
 # on 13000; stops all three on exit, whatever happens. E2E_SKIP_BUILD=1 reuses .next/.
+# Set JUNIT_REPORT=<file> to also write the Playwright results there as JUnit XML
+# (tests/run_suite.py counts the test cases from it).
 set -euo pipefail
 
+# Relative to where we were called from, not to where the tests run.
+[[ -z "${JUNIT_REPORT:-}" ]] || JUNIT_REPORT="$(realpath -m -- "$JUNIT_REPORT")"
 FRONTEND_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BACKEND_DIR="$(cd "$FRONTEND_DIR/../backend" && pwd)"
 REPO_DIR="$(cd "$FRONTEND_DIR/.." && pwd)"
@@ -117,4 +121,9 @@ wait_for backend "http://127.0.0.1:$BACKEND_PORT/readyz" "${PIDS[1]}"
 wait_for frontend "http://127.0.0.1:$FRONTEND_PORT/api/health" "${PIDS[2]}"
 
 echo "==> playwright"
-E2E_BASE_URL="http://127.0.0.1:$FRONTEND_PORT" npx playwright test "$@"
+report_args=()
+if [[ -n "${JUNIT_REPORT:-}" ]]; then
+  report_args=(--reporter=list,junit)
+  export PLAYWRIGHT_JUNIT_OUTPUT_FILE="$JUNIT_REPORT"
+fi
+E2E_BASE_URL="http://127.0.0.1:$FRONTEND_PORT" npx playwright test "${report_args[@]}" "$@"
