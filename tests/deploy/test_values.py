@@ -1,4 +1,5 @@
-"""The release values rendered on the controller: images, existingSecret, checksum, no secrets."""
+"""The release values rendered on the controller: images, existingSecret (the database password's
+too), checksum, no secrets."""
 
 from __future__ import annotations
 
@@ -119,6 +120,34 @@ def test_an_external_database_turns_the_embedded_one_off(
     assert external["postgresql"]["enabled"] is False
 
 
+def test_the_embedded_database_reads_its_password_from_the_existing_secret(
+    playbook: Callable[..., Run], write_play: Callable[..., Path]
+) -> None:
+    values = _render(playbook, write_play, BASE_VARS)
+    assert values["postgresql"]["auth"] == {
+        "existingSecret": "todo-app-secrets",
+        "secretKeys": {"adminPasswordKey": "postgres-password"},
+    }
+    renamed = _render(
+        playbook,
+        write_play,
+        {**BASE_VARS, "secrets_name": "other-secrets", "secrets_database_password_key": "DB_PASSWORD"},
+    )
+    assert renamed["existingSecret"] == "other-secrets"
+    assert renamed["postgresql"]["auth"] == {
+        "existingSecret": "other-secrets",
+        "secretKeys": {"adminPasswordKey": "DB_PASSWORD"},
+    }
+
+
+def test_an_external_database_names_no_database_secret(
+    playbook: Callable[..., Run], write_play: Callable[..., Path]
+) -> None:
+    """The chart rejects postgresql.auth.existingSecret without its embedded database."""
+    external = _render(playbook, write_play, {**BASE_VARS, "secrets_database_url": DB_URL})
+    assert "auth" not in external["postgresql"]
+
+
 def test_release_values_are_merged_over_the_rendered_ones(
     playbook: Callable[..., Run], write_play: Callable[..., Path]
 ) -> None:
@@ -132,14 +161,10 @@ def test_release_values_are_merged_over_the_rendered_ones(
     assert values["backend"]["image"]["tag"] == "0123456789ab"
 
 
-@pytest.mark.skipif(not (CACHE_BIN / "helm").exists(), reason="helm is not installed")
-def test_the_chart_accepts_the_rendered_values(
-    playbook: Callable[..., Run], write_play: Callable[..., Path], tmp_path: Path
-) -> None:
-    values = _render(playbook, write_play, BASE_VARS)
+def _helm_template(values: dict[str, Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     values_file = tmp_path / "values.yaml"
     values_file.write_text(yaml.safe_dump(values))
-    rendered = subprocess.run(
+    return subprocess.run(
         [
             str(CACHE_BIN / "helm"),
             "template",
@@ -152,7 +177,43 @@ def test_the_chart_accepts_the_rendered_values(
         text=True,
         check=False,
     )
+
+
+@pytest.mark.skipif(not (CACHE_BIN / "helm").exists(), reason="helm is not installed")
+def test_the_chart_accepts_the_rendered_values(
+    playbook: Callable[..., Run], write_play: Callable[..., Path], tmp_path: Path
+) -> None:
+    values = _render(playbook, write_play, BASE_VARS)
+    rendered = _helm_template(values, tmp_path)
     assert rendered.returncode == 0, rendered.stderr
     assert 'image: "todo-app/backend:0123456789ab"' in rendered.stdout
     assert "checksum/existing-secret" in rendered.stdout
     assert JWT not in rendered.stdout
+
+
+@pytest.mark.skipif(not (CACHE_BIN / "helm").exists(), reason="helm is not installed")
+@pytest.mark.parametrize("database", ["embedded", "external"])
+def test_the_rendered_release_holds_no_secret_and_no_generated_password(
+    playbook: Callable[..., Run], write_play: Callable[..., Path], tmp_path: Path, database: str
+) -> None:
+    """What Helm stores as the release's manifest: not one Secret, so no value of one."""
+    variables = {**BASE_VARS, "secrets_openai_api_key": OPENAI}
+    if database == "external":
+        variables["secrets_database_url"] = DB_URL
+    rendered = _helm_template(_render(playbook, write_play, variables), tmp_path)
+    assert rendered.returncode == 0, rendered.stderr
+    docs = [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+    assert [doc["metadata"]["name"] for doc in docs if doc["kind"] == "Secret"] == []
+    for secret in (JWT, "db-password-marker", OPENAI):
+        assert secret not in rendered.stdout
+    if database == "embedded":
+        references = [
+            item["valueFrom"]["secretKeyRef"]
+            for doc in docs
+            if doc["kind"] in {"Deployment", "StatefulSet"}
+            for c in doc["spec"]["template"]["spec"]["containers"]
+            for item in c.get("env", [])
+            if item["name"] == "POSTGRES_PASSWORD"
+        ]
+        assert len(references) == 2, "the database and the backend both read the password"
+        assert all(ref == {"name": "todo-app-secrets", "key": "postgres-password"} for ref in references)
