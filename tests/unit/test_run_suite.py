@@ -1,0 +1,563 @@
+"""Unit tests for tests/run_suite.py: how steps are counted and how a failure is explained."""
+
+from __future__ import annotations
+
+import importlib.util
+import stat
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+SUITE_PATH = Path(__file__).resolve().parents[1] / "run_suite.py"
+
+
+def _load_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("run_suite", SUITE_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+suite = _load_module()
+
+
+def junit(path: Path, *, tests: int, failures: int = 0, errors: int = 0, skipped: int = 0) -> Path:
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><testsuites>'
+        f'<testsuite name="pytest" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}">'
+        '<testcase classname="t" name="a"/></testsuite></testsuites>'
+    )
+    return path
+
+
+def outcome(result: Any) -> tuple[int, int, int]:
+    return (result.passed, result.failed, result.skipped)
+
+
+# junit_counts ------------------------------------------------------------------------------
+
+
+def test_junit_counts_a_passing_report(tmp_path: Path) -> None:
+    assert outcome(suite.junit_counts(junit(tmp_path / "r.xml", tests=3))) == (3, 0, 0)
+
+
+def test_junit_counts_failures_and_errors_as_failed(tmp_path: Path) -> None:
+    report = junit(tmp_path / "r.xml", tests=5, failures=1, errors=1)
+    assert outcome(suite.junit_counts(report)) == (3, 2, 0)
+
+
+def test_junit_counts_skipped_apart(tmp_path: Path) -> None:
+    report = junit(tmp_path / "r.xml", tests=4, skipped=3)
+    assert outcome(suite.junit_counts(report)) == (1, 0, 3)
+
+
+def test_junit_counts_a_bare_testsuite_root(tmp_path: Path) -> None:
+    report = tmp_path / "r.xml"
+    report.write_text('<testsuite tests="2" failures="1"><testcase name="a"/></testsuite>')
+    assert outcome(suite.junit_counts(report)) == (1, 1, 0)
+
+
+def test_junit_counts_sums_every_suite(tmp_path: Path) -> None:
+    report = tmp_path / "r.xml"
+    report.write_text(
+        '<testsuites><testsuite tests="2" failures="1"/><testsuite tests="3" skipped="1"/></testsuites>'
+    )
+    assert outcome(suite.junit_counts(report)) == (3, 1, 1)
+
+
+def test_half_written_report_is_no_report(tmp_path: Path) -> None:
+    report = tmp_path / "r.xml"
+    report.write_text('<?xml version="1.0"?><testsuites><testsuite tests="3" failures="0">')
+    assert suite.junit_counts(report) is None
+
+
+def test_missing_report_is_no_report(tmp_path: Path) -> None:
+    assert suite.junit_counts(tmp_path / "absent.xml") is None
+
+
+# run ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "reports"
+    directory.mkdir()
+    monkeypatch.setattr(suite, "REPORTS", directory)
+    return directory
+
+
+@pytest.fixture
+def diagnosed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the calls of the cluster diagnostics, which print a marker instead."""
+    calls: list[int] = []
+
+    def fake() -> list[str]:
+        calls.append(1)
+        return ["CLUSTER-DIAGNOSTICS-MARKER"]
+
+    monkeypatch.setattr(suite, "cluster_diagnostics", fake)
+    return calls
+
+
+def script_step(name: str, code: str, *, junit: str | None = "env", cluster: bool = False) -> Any:
+    """A step running Python code; `report` is where the step must write its JUnit report."""
+    prelude = (
+        "import os, sys\n"
+        "report = os.environ.get('JUNIT_REPORT') or "
+        "next((a.split('=', 1)[1] for a in sys.argv if a.startswith('--junitxml=')), '')\n"
+        "def write(tests, failures=0):\n"
+        "    open(report, 'w').write("
+        'f\'<testsuites><testsuite tests="{tests}" failures="{failures}"/></testsuites>\')\n'
+    )
+    return suite.Step(name, [sys.executable, "-c", prelude + code], junit=junit, cluster=cluster)
+
+
+def test_report_and_exit_0_count_the_report(reports: Path, diagnosed: list[int]) -> None:
+    result = suite.run(script_step("ok", "write(4)"))
+    assert outcome(result) == (4, 0, 0)
+    assert diagnosed == []
+
+
+def test_report_through_the_junitxml_argument_is_counted(reports: Path) -> None:
+    result = suite.run(script_step("argument", "write(2)", junit="argument"))
+    assert outcome(result) == (2, 0, 0)
+
+
+def test_failing_report_counts_its_failed_cases(reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = suite.run(script_step("failing", "write(5, failures=2); print('boom'); sys.exit(1)"))
+    assert outcome(result) == (3, 2, 0)
+    out = capsys.readouterr().out
+    assert "FAILED (exit 1)" in out and "last 80 lines of failing:\nboom" in out
+
+
+def test_failed_cases_with_exit_0_still_fail(reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = suite.run(script_step("lying", "write(3, failures=1)"))
+    assert outcome(result) == (2, 1, 0)
+    assert "lying: FAILED" in capsys.readouterr().out
+
+
+def test_exit_non_zero_without_failed_cases_counts_one_failure(reports: Path) -> None:
+    result = suite.run(script_step("crashed", "write(3); sys.exit(2)"))
+    assert outcome(result) == (3, 1, 0)
+
+
+def test_exit_0_without_a_report_is_a_failure(reports: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = suite.run(script_step("silent", "pass"))
+    assert outcome(result) == (0, 1, 0)
+    assert "exit 0 but no readable JUnit report" in capsys.readouterr().out
+
+
+def test_stale_report_of_an_earlier_run_is_not_counted(reports: Path) -> None:
+    junit(reports / "stale.xml", tests=9)
+    assert outcome(suite.run(script_step("stale", "pass"))) == (0, 1, 0)
+
+
+def test_step_without_report_counts_as_one_check(reports: Path) -> None:
+    assert outcome(suite.run(script_step("check", "pass", junit=None))) == (1, 0, 0)
+    assert outcome(suite.run(script_step("check", "sys.exit(3)", junit=None))) == (0, 1, 0)
+
+
+def test_missing_tool_is_one_failure_that_says_how_to_install(
+    reports: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = suite.run(suite.Step("tool", ["todo-app-no-such-tool", "--version"]))
+    assert outcome(result) == (0, 1, 0)
+    assert "todo-app-no-such-tool is not installed" in capsys.readouterr().out
+
+
+def test_failed_cluster_step_prints_the_diagnostics_after_the_tail(
+    reports: Path, diagnosed: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    suite.run(script_step("cluster", "print('last words'); sys.exit(1)", junit=None, cluster=True))
+    out = capsys.readouterr().out
+    assert diagnosed == [1]
+    assert out.index("last words") < out.index("cluster diagnostics after cluster:")
+    assert out.index("cluster diagnostics after cluster:") < out.index("CLUSTER-DIAGNOSTICS-MARKER")
+
+
+def test_passing_cluster_step_prints_no_diagnostics(reports: Path, diagnosed: list[int]) -> None:
+    suite.run(script_step("cluster", "pass", junit=None, cluster=True))
+    assert diagnosed == []
+
+
+def test_failed_step_away_from_the_cluster_prints_no_diagnostics(reports: Path, diagnosed: list[int]) -> None:
+    suite.run(script_step("ruff", "print('E501 line too long'); sys.exit(1)", junit=None))
+    assert diagnosed == []
+
+
+def test_failed_step_that_could_not_reach_the_cluster_prints_diagnostics(
+    reports: Path, diagnosed: list[int]
+) -> None:
+    code = "print('Error: Kubernetes cluster unreachable: connection refused'); sys.exit(1)"
+    suite.run(script_step("images", code, junit=None))
+    assert diagnosed == [1]
+
+
+def test_a_crash_of_the_explanation_does_not_crash_the_suite(
+    reports: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(output: list[str]) -> list[list[str]]:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(suite, "failed_tasks", broken)
+    assert outcome(suite.run(script_step("x", "sys.exit(1)", junit=None))) == (0, 1, 0)
+    assert "could not explain the failure of x" in capsys.readouterr().out
+
+
+# The failing Ansible tasks ------------------------------------------------------------------
+
+# What ansible-core 2.19 prints with this project's ansible.cfg (profile_tasks, default callback).
+ANSIBLE_OUTPUT = """\
+PLAY [Deploy todo-app to the local cluster] ************************************
+
+TASK [preflight : Check the Docker engine] *************************************
+Thursday 26 November 2026  07:35:23 +0000 (0:00:00.016)       0:00:00.016 *****
+[ERROR]: Task failed: Module failed: non-zero return code
+Origin: /work/main/roles/preflight/tasks/main.yml:4:3
+
+fatal: [localhost]: FAILED! => {"changed": false, "msg": "ignored one", "rc": 1}
+...ignoring
+
+TASK [cluster : Start the API server] ******************************************
+Thursday 26 November 2026  07:35:24 +0000 (0:00:00.876)       0:00:00.892 *****
+ok: [localhost]
+
+TASK [release : Install the chart] *********************************************
+Thursday 26 November 2026  07:35:24 +0000 (0:00:00.018)       0:00:00.948 *****
+ok: [localhost] => (item=first)
+[ERROR]: Task failed: Module failed: non-zero return code
+Origin: /work/main/roles/release/tasks/main.yml:17:3
+
+15     ansible.builtin.debug:
+16       msg: ok
+17   - name: Install the chart
+       ^ column 3
+
+failed: [localhost] (item=second) => {"ansible_loop_var": "item", "changed": false, "cmd": ["helm", "upgrade", "--install"], "delta": "0:00:00.005483", "item": "second", "msg": "non-zero return code", "rc": 3, "stderr": "Error: UPGRADE FAILED: timed out\\nwaiting for the condition", "stdout": ""}
+
+PLAY RECAP *********************************************************************
+localhost                  : ok=2    changed=0    unreachable=0    failed=1    skipped=0    rescued=0    ignored=1
+"""
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def test_failed_task_is_named_with_what_ansible_said_and_the_result() -> None:
+    tasks = suite.failed_tasks(lines(ANSIBLE_OUTPUT))
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert task[0] == "TASK [release : Install the chart]"
+    assert "  [ERROR]: Task failed: Module failed: non-zero return code" in task
+    assert "  Origin: /work/main/roles/release/tasks/main.yml:17:3" in task
+    assert "  failed: [localhost] (item=second)" in task
+    assert "    msg: non-zero return code" in task
+    assert "    rc: 3" in task
+    assert "    cmd: helm upgrade --install" in task
+    assert "      waiting for the condition" in task
+
+
+def test_failed_task_leaves_out_noise() -> None:
+    task = "\n".join(suite.failed_tasks(lines(ANSIBLE_OUTPUT))[0])
+    assert "Thursday 26 November" not in task  # profile_tasks' timestamp
+    assert "item=first" not in task  # the loop item that worked
+    assert "column 3" not in task and "msg: ok" not in task  # the quoted source
+    assert "delta" not in task and "ansible_loop_var" not in task
+
+
+def test_ignored_failures_and_tasks_that_worked_are_not_failing_tasks() -> None:
+    names = [task[0] for task in suite.failed_tasks(lines(ANSIBLE_OUTPUT))]
+    assert "TASK [preflight : Check the Docker engine]" not in names
+    assert "TASK [cluster : Start the API server]" not in names
+
+
+def test_no_failed_tasks_in_output_without_ansible() -> None:
+    assert suite.failed_tasks(lines("collected 3 items\nfailed: 1 test\nE   assert 1 == 2\n")) == []
+
+
+def test_failed_task_inside_a_coloured_pytest_failure_report() -> None:
+    output = (
+        "    def test_site():\n"
+        ">       assert result.returncode == 0, result.stdout\n"
+        "E       AssertionError: \x1b[0;32mTASK [readiness : Wait for the backend] ****\x1b[0m\n"
+        "E         \x1b[0;31mfatal: [localhost]: FAILED! => \x1b[0m\n"
+        "E             changed: false\n"
+        "E             msg: |-\n"
+        "E                 Deployment not Ready\n"
+        "E                 after 240s\n"
+        "E         \n"
+        "E         PLAY RECAP ****\n"
+    )
+    assert suite.failed_tasks(lines(output)) == [
+        [
+            "TASK [readiness : Wait for the backend]",
+            "  fatal: [localhost]: FAILED!",
+            "    msg: (last 2 lines)",
+            "      Deployment not Ready",
+            "      after 240s",
+        ]
+    ]
+
+
+def test_failed_task_with_an_indented_json_result() -> None:
+    output = (
+        "TASK [smoke : Call the API] ***\n"
+        "fatal: [localhost]: UNREACHABLE! => {\n"
+        '    "changed": false,\n'
+        '    "msg": "connection refused"\n'
+        "}\n"
+        "\n"
+    )
+    assert suite.failed_tasks(lines(output)) == [
+        ["TASK [smoke : Call the API]", "  fatal: [localhost]: UNREACHABLE!", "    msg: connection refused"]
+    ]
+
+
+def test_result_that_is_not_json_is_shown_as_printed() -> None:
+    output = "TASK [x] ***\nfatal: [localhost]: FAILED! => not json at all\n"
+    assert suite.failed_tasks(lines(output)) == [
+        ["TASK [x]", "  fatal: [localhost]: FAILED! => not json at all"]
+    ]
+
+
+def test_failed_task_is_bounded() -> None:
+    stdout = "\\n".join(f"line {n}" for n in range(500))
+    output = f'TASK [x] ***\nfatal: [localhost]: FAILED! => {{"msg": "m", "stdout": "{stdout}"}}\n'
+    task = suite.failed_tasks(lines(output))[0]
+    assert len(task) <= suite.FAILED_TASK_LINES
+    assert "      line 499" in task and "      line 400" not in task
+
+
+def test_explain_shows_the_last_failed_tasks_only(
+    diagnosed: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = "".join(
+        f'TASK [task {n}] ***\nfatal: [localhost]: FAILED! => {{"msg": "m{n}"}}\n' for n in range(5)
+    )
+    suite.explain(suite.Step("molecule", ["molecule"]), lines(output))
+    out = capsys.readouterr().out
+    assert "failed Ansible tasks of molecule (5, 2 earlier ones left out):" in out
+    assert "TASK [task 1]" not in out and "TASK [task 2]" in out and "TASK [task 4]" in out
+    assert diagnosed == []  # none of these tasks belongs to a role that works on the cluster
+
+
+def test_tasks_that_changed_on_molecules_second_run() -> None:
+    output = (
+        "INFO     default ➜ idempotence: Executing\n"
+        "CRITICAL Idempotence test failed because of the following tasks:\n"
+        "* [localhost] => cluster : Write the kubeconfig\n"
+        "* [localhost] => release : Install the chart\n"
+        "INFO     default ➜ destroy: Executing\n"
+        "* not a task\n"
+    )
+    assert suite.changed_on_second_run(lines(output)) == [
+        "* [localhost] => cluster : Write the kubeconfig",
+        "* [localhost] => release : Install the chart",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("TASK [release : Install the chart] ***\nfatal: [localhost]: FAILED! => {}\n", True),
+        ("TASK [images : Build the backend] ***\nfatal: [localhost]: FAILED! => {}\n", False),
+        ("The connection to the server 127.0.0.1:6443 was refused\n", True),
+        ('fatal: [localhost]: FAILED! => {"cmd": ["/usr/bin/kubectl", "get", "pods"]}\n', True),
+        ("roles/release/tasks/main.yml:3: fqcn[action]: use kubernetes.core.helm\n", False),
+    ],
+)
+def test_which_failures_involve_the_cluster(output: str, expected: bool) -> None:
+    step = suite.Step("any", ["true"])
+    tasks = suite.failed_tasks(lines(output))
+    assert suite.involves_cluster(step, lines(output), tasks) is expected
+    assert suite.involves_cluster(suite.Step("any", ["true"], cluster=True), [], []) is True
+
+
+def test_cluster_and_molecule_steps_are_marked() -> None:
+    stages = suite.stages()
+    assert all(step.cluster for step in stages["cluster"])
+    assert (
+        any(step.cluster for step in stages["molecule"])
+        == (suite.ROOT / "molecule/default/molecule.yml").exists()
+    )
+    assert not any(step.cluster for step in stages["lint"] + stages["unit"])
+
+
+# The cluster diagnostics --------------------------------------------------------------------
+
+
+def stub(directory: Path, name: str, body: str) -> None:
+    directory.mkdir(exist_ok=True)
+    path = directory / name
+    path.write_text(f'#!/bin/sh\necho "$*" >> "{directory}/calls"\n{body}\n')
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+@pytest.fixture
+def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """The component logs in tmp_path: the API server's is long, the kubelet's is absent."""
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    paths = {"kube-apiserver": directory / "kube-apiserver.log", "kubelet": directory / "kubelet.log"}
+    paths["kube-apiserver"].write_text("".join(f"apiserver line {n}\n" for n in range(5000)))
+    monkeypatch.setattr(suite, "COMPONENT_LOGS", paths)
+    monkeypatch.setattr(suite, "ADMIN_KUBECONFIG", tmp_path / "absent-admin.conf")
+    return paths
+
+
+@pytest.fixture
+def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "bin"
+    directory.mkdir()
+    monkeypatch.setenv("PATH", str(directory))
+    return directory
+
+
+def test_without_kubectl_the_cluster_is_unreachable_and_logs_still_shown(
+    logs: dict[str, Path], bin_dir: Path
+) -> None:
+    report = suite.cluster_diagnostics()
+    assert report[0] == "cluster unreachable: kubectl is not installed"
+    assert f"last 30 lines of {logs['kube-apiserver']}:" in report
+    assert "  apiserver line 4999" in report and "  apiserver line 4969" not in report
+    assert "  apiserver line 4970" in report
+    assert f"kubelet: no log at {logs['kubelet']}" in report
+
+
+def test_refused_connection_says_cluster_unreachable_and_asks_nothing_more(
+    logs: dict[str, Path], bin_dir: Path
+) -> None:
+    stub(bin_dir, "kubectl", 'echo "The connection to the server 127.0.0.1:6443 was refused" >&2; exit 1')
+    stub(bin_dir, "helm", "exit 0")
+    report = suite.cluster_diagnostics()
+    assert report[0] == "cluster unreachable: The connection to the server 127.0.0.1:6443 was refused"
+    calls = (bin_dir / "calls").read_text().splitlines()
+    assert calls == ["--request-timeout=10s get --raw=/readyz"]  # no helm, no further kubectl
+
+
+def test_hanging_kubectl_is_cut_off(
+    logs: dict[str, Path], bin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub(bin_dir, "kubectl", "exec /bin/sleep 30")
+    monkeypatch.setattr(suite, "DIAGNOSTIC_TIMEOUT", 1)
+    report = suite.cluster_diagnostics()
+    assert report[0].startswith("cluster unreachable: `kubectl --request-timeout=10s get --raw=/readyz …`")
+    assert report[0].endswith("did not answer within 1s")
+
+
+PODS = """\
+NAMESPACE     NAME                 READY   STATUS             RESTARTS      AGE   IP           NODE
+kube-system   coredns-1            1/1     Running            0             1h    10.244.0.2   todo-local
+todo-app      todo-app-backend-1   0/1     CrashLoopBackOff   4 (30s ago)   5m    10.244.0.9   todo-local
+todo-app      todo-app-migrate-1   0/1     Completed          0             5m    10.244.0.8   todo-local
+"""
+EVENTS = """\
+NAMESPACE     LAST SEEN   TYPE      REASON    OBJECT                   MESSAGE
+todo-app      5m          Normal    Pulled    pod/todo-app-migrate-1   Pulled
+kube-system   4m          Normal    Started   pod/coredns-1            Started
+todo-app      30s         Warning   BackOff   pod/todo-app-backend-1   Back-off restarting failed container
+"""
+
+
+def answering_kubectl(bin_dir: Path) -> None:
+    stub(
+        bin_dir,
+        "kubectl",
+        f"""case "$*" in
+  *readyz*) echo ok ;;
+  *"get nodes"*) printf 'NAME STATUS\\ntodo-local Ready\\n' ;;
+  *"get pods"*) printf '%s' '{PODS}' ;;
+  *"get events"*) printf '%s' '{EVENTS}' ;;
+esac""",
+    )
+
+
+def test_reachable_cluster_shows_pods_not_ready_with_their_events_and_no_release(
+    logs: dict[str, Path], bin_dir: Path
+) -> None:
+    answering_kubectl(bin_dir)
+    stub(bin_dir, "helm", 'echo "Error: release: not found" >&2; exit 1')
+    report = suite.cluster_diagnostics()
+    text = "\n".join(report)
+    assert "todo-local Ready" in text
+    assert "pods not Ready (1):" in report
+    assert "todo-app-backend-1   0/1     CrashLoopBackOff" in text
+    assert "todo-app-migrate-1   0/1     Completed" not in text  # a finished Job's pod is fine
+    theirs = text.split("events of the pods not Ready (latest last):")[1].split("latest events")[0]
+    assert "Back-off restarting failed container" in theirs and "coredns-1" not in theirs
+    assert "helm: no release todo-app in namespace todo-app" in report
+
+
+def test_reachable_cluster_shows_the_release_status_without_its_notes_and_its_history(
+    logs: dict[str, Path], bin_dir: Path
+) -> None:
+    answering_kubectl(bin_dir)
+    stub(
+        bin_dir,
+        "helm",
+        """case "$1" in
+  status) printf 'NAME: todo-app\\nSTATUS: failed\\nREVISION: 2\\nNOTES:\\nOpen the app at ...\\n' ;;
+  history) printf 'REVISION STATUS DESCRIPTION\\n2 failed Upgrade failed: timed out\\n' ;;
+esac""",
+    )
+    report = suite.cluster_diagnostics()
+    assert report[report.index("helm status todo-app:") + 2] == "STATUS: failed"
+    assert "Open the app at ..." not in report
+    assert "2 failed Upgrade failed: timed out" in report
+    calls = (bin_dir / "calls").read_text()
+    assert "status todo-app -n todo-app" in calls and "history todo-app -n todo-app --max 5" in calls
+
+
+def test_all_pods_ready_is_said_in_one_line(logs: dict[str, Path], bin_dir: Path) -> None:
+    stub(
+        bin_dir,
+        "kubectl",
+        """case "$*" in
+  *readyz*) echo ok ;;
+  *"get pods"*) printf 'NAMESPACE NAME READY STATUS\\nkube-system coredns-1 1/1 Running\\n' ;;
+esac""",
+    )
+    stub(bin_dir, "helm", 'echo "Error: release: not found" >&2; exit 1')
+    report = suite.cluster_diagnostics()
+    assert "pods: all 1 Ready or completed" in report
+    assert not any(line.startswith("pods not Ready") for line in report)
+
+
+def test_the_admin_kubeconfig_is_used_when_readable(
+    logs: dict[str, Path], bin_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = tmp_path / "admin.conf"
+    admin.write_text("apiVersion: v1\n")
+    monkeypatch.setattr(suite, "ADMIN_KUBECONFIG", admin)
+    stub(bin_dir, "kubectl", "exit 1")
+    suite.cluster_diagnostics()
+    assert (bin_dir / "calls").read_text().startswith(f"--kubeconfig={admin} ")
+
+
+def test_unreadable_log_is_reported_not_raised(logs: dict[str, Path], bin_dir: Path) -> None:
+    logs["kubelet"].mkdir()  # reading a directory fails like an unreadable file
+    assert any(line.startswith("kubelet: cannot read ") for line in suite.cluster_diagnostics())
+
+
+def test_diagnostics_are_capped(logs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(suite, "cluster_state", lambda: ["x" * 1000] * 5000)
+    report = suite.cluster_diagnostics()
+    assert len(report) == suite.DIAGNOSTICS_MAX_LINES + 1
+    assert report[-1].endswith("more lines of diagnostics left out)")
+    assert max(len(line) for line in report) <= suite.LINE_WIDTH
+
+
+def test_diagnostics_never_raise(logs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> list[str]:
+        raise RuntimeError("surprise")
+
+    monkeypatch.setattr(suite, "cluster_state", broken)
+    report = suite.cluster_diagnostics()
+    assert report[0] == "could not read the cluster's state: RuntimeError('surprise')"
+    assert f"last 30 lines of {logs['kube-apiserver']}:" in report  # the logs still come
