@@ -46,6 +46,7 @@ CONTAINERD = "/run/todo-local/containerd/containerd.sock"
 SECRET_NAME = "todo-app-secrets"  # noqa: S105 -- the name of the Secret, not a value
 TRAFFIC_RATE = 20
 LOAD_SECONDS = 10
+FAILED_TASK = re.compile(r"^(fatal|failed): \[|^\[ERROR\]|^ERROR!")
 MEASUREMENTS = ("cluster", "sizes", "by_hand", "warm", "idempotent", "upgrade", "rollback", "load", "cold")
 
 Json = dict[str, Any]
@@ -108,9 +109,28 @@ def run(
         argv, done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
     )
     if check and result.returncode != 0:
-        tail = (result.stdout + result.stderr).strip().splitlines()[-15:]
-        raise RuntimeError(f"{' '.join(argv[:4])} exited {result.returncode}: " + " | ".join(tail))
+        raise RuntimeError(failure(argv, result))
     return result
+
+
+def failure(argv: list[str], result: subprocess.CompletedProcess[str]) -> str:
+    """Why a command failed: the failed Ansible tasks when there are some, else its last lines.
+
+    The whole output is kept in bench/raw/ and named in the message.
+    """
+    output = result.stdout + result.stderr
+    RAW.mkdir(parents=True, exist_ok=True)
+    log_file = RAW / f"failed-{Path(argv[0]).name}-{time.strftime('%H%M%S')}.log"
+    log_file.write_text(output, encoding="utf-8")
+    lines = output.strip().splitlines()
+    task, why = "", []
+    for index, line in enumerate(lines):
+        if line.startswith("TASK ["):
+            task = line.rstrip(" *")
+        elif FAILED_TASK.match(line) and "...ignoring" not in " ".join(lines[index + 1 : index + 3]):
+            why.append(f"{task} {line.strip()[:300]}".strip())
+    summary = " | ".join(why[-3:] or lines[-15:])
+    return f"{' '.join(argv[:4])} exited {result.returncode}: {summary} (full output: {log_file})"
 
 
 def timed(argv: list[str], timeout: float) -> tuple[float, str]:
