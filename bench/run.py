@@ -407,8 +407,7 @@ def upgrade_sources() -> Path:
     return target
 
 
-def remove_app_images() -> Json:
-    images = deployed_images()
+def remove_app_images(images: dict[str, str]) -> Json:
     removed = []
     for ref in images.values():
         run(["docker", "image", "rm", "--force", ref], 120, check=False)
@@ -720,8 +719,9 @@ def main(argv: list[str]) -> int:
         return {"images": bench.context["captured"]["images"]}
 
     def cold() -> Json:
+        images = deployed_images()  # read from the release before teardown removes it
         teardown()
-        removed = remove_app_images()
+        removed = remove_app_images(images)
         return {**removed, **playbook_make_deploy()}
 
     bench.measure("cluster", cluster)
