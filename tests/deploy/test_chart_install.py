@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CACHE_BIN, REPO, ansible_env
+from .conftest import CACHE_BIN, REPO, Run, ansible_env
 
 pytestmark = pytest.mark.cluster
 
@@ -135,7 +135,9 @@ def _db_password() -> str:
 
 
 @pytest.fixture(scope="module")
-def install() -> Iterator[subprocess.CompletedProcess[str]]:
+def install(deployed: Run) -> Iterator[subprocess.CompletedProcess[str]]:
+    # site.yml (the `deployed` fixture) builds the images and loads them into the node first:
+    # on a fresh cluster nothing else has.
     images = _loaded_images()
     # The Ansible release holds the default NodePort 30000, which is cluster-wide: uninstall it
     # (its volume and Secrets stay; test_site.py's fixture redeploys it with site.yml).
