@@ -4,22 +4,67 @@ import {
   UPSTREAM_TIMEOUT_MS,
   forwardRequestHeaders,
   forwardResponseHeaders,
+  isRetriable,
   mapUpstreamError,
   methodHasBody,
+  upstreamErrorCode,
 } from "./proxy";
+
+/** Attempts per backend call: the first, and one resend on a fresh connection. */
+export const BACKEND_ATTEMPTS = 2;
+
+export interface BackendCallOptions {
+  /** Resending the call is harmless even though its method is not a safe one (e.g. login). */
+  idempotent?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * fetch() to the backend, resent once when the connection failed in a way `isRetriable` allows.
+ * Every failure is logged as one JSON line (method, path, attempt, error code; never headers or
+ * bodies), so a 502 seen by a user can be traced to its cause in the pod's log.
+ */
+export async function fetchBackend(
+  url: string,
+  init: RequestInit,
+  { idempotent = false, timeoutMs = UPSTREAM_TIMEOUT_MS }: BackendCallOptions = {},
+): Promise<Response> {
+  const method = (init.method ?? "GET").toUpperCase();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fetch(url, { ...init, cache: "no-store", signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      const retrying = attempt < BACKEND_ATTEMPTS && isRetriable(method, error, idempotent);
+      logBackendFailure(method, url, attempt, error, retrying);
+      if (!retrying) throw error;
+    }
+  }
+}
+
+function logBackendFailure(method: string, url: string, attempt: number, error: unknown, retrying: boolean) {
+  console.error(
+    JSON.stringify({
+      level: retrying ? "warning" : "error",
+      event: "backend_request_failed",
+      method,
+      path: new URL(url).pathname,
+      attempt,
+      error: upstreamErrorCode(error),
+      retrying,
+    }),
+  );
+}
 
 /** Send the browser's request to `target` with the session token, and relay the answer. */
 export async function forwardToBackend(request: NextRequest, target: string | (() => string)): Promise<NextResponse> {
   try {
     const url = typeof target === "function" ? target() : target;
     const token = request.cookies.get(SESSION_COOKIE)?.value;
-    const upstream = await fetch(url, {
+    const upstream = await fetchBackend(url, {
       method: request.method,
       headers: forwardRequestHeaders(request.headers, token),
       body: methodHasBody(request.method) ? await request.text() : undefined,
-      cache: "no-store",
       redirect: "manual",
-      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
     });
     return relay(upstream);
   } catch (error) {

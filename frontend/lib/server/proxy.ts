@@ -107,6 +107,39 @@ function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
+/** Network error codes that prove the request never reached the backend, so resending is safe for any method. */
+const NOT_CONNECTED_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+
+/** Methods that change nothing at the backend, so a request lost on a closing connection may be resent. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The low-level reason behind a failed fetch: undici wraps it as `TypeError("fetch failed")` with
+ * the socket error (code ECONNRESET, UND_ERR_SOCKET, ECONNREFUSED, ...) as its `cause`.
+ */
+export function upstreamErrorCode(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth += 1) {
+    const code = (current as Error & { code?: unknown }).code;
+    if (typeof code === "string" && code) return code;
+    current = current.cause;
+  }
+  return error instanceof Error ? error.name : "UnknownError";
+}
+
+/**
+ * Whether a failed backend call is sent once more. During a rollout a kept-alive connection to a
+ * backend pod that is shutting down can be closed just as a request goes out on it; resending on
+ * a fresh connection reaches a serving pod. Safe methods are resent after any network error, other
+ * methods only when the connection was never made. Timeouts and bad paths are never resent.
+ */
+export function isRetriable(method: string, error: unknown, idempotent = false): boolean {
+  if (error instanceof InvalidPathError || isTimeout(error)) return false;
+  if (!(error instanceof Error)) return false;
+  if (idempotent || SAFE_METHODS.has(method.toUpperCase())) return true;
+  return NOT_CONNECTED_CODES.has(upstreamErrorCode(error));
+}
+
 /** Methods whose request body is forwarded. */
 export function methodHasBody(method: string): boolean {
   return !["GET", "HEAD", "DELETE"].includes(method.toUpperCase());

@@ -17,6 +17,11 @@ function context(path: string[]) {
   return { params: Promise.resolve({ path }) };
 }
 
+/** What undici throws when a kept-alive connection is closed under a request. */
+function socketClosed(code = "UND_ERR_SOCKET"): TypeError {
+  return new TypeError("fetch failed", { cause: Object.assign(new Error("other side closed"), { code }) });
+}
+
 function lastCall(): [string, RequestInit] {
   return fetchMock.mock.calls.at(-1) as [string, RequestInit];
 }
@@ -73,11 +78,73 @@ describe("catch-all proxy", () => {
     expect(await res.text()).toBe("");
   });
 
+  it("resends a GET once on a fresh connection when the first one was closed under it", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    fetchMock.mockRejectedValueOnce(socketClosed()).mockResolvedValueOnce(Response.json({ items: [] }));
+    const res = await catchAll.GET(
+      request("/api/tasks?q=x", { headers: { cookie: "todo_session=secret-token" } }),
+      context(["tasks"]),
+    );
+    expect(res.status).toBe(200);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(logged).toHaveBeenCalledTimes(1);
+    const line = JSON.parse(String(logged.mock.calls[0][0]));
+    expect(line).toEqual({
+      level: "warning",
+      event: "backend_request_failed",
+      method: "GET",
+      path: "/api/tasks",
+      attempt: 1,
+      error: "UND_ERR_SOCKET",
+      retrying: true,
+    });
+    expect(String(logged.mock.calls[0][0])).not.toContain("secret-token");
+  });
+
+  it("does not resend a POST that may have reached the backend", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    fetchMock.mockRejectedValueOnce(socketClosed()).mockResolvedValueOnce(Response.json({ id: 1 }, { status: 201 }));
+    const res = await catchAll.POST(
+      request("/api/tasks", { method: "POST", body: '{"title":"once"}', headers: { "content-type": "application/json" } }),
+      context(["tasks"]),
+    );
+    expect(res.status).toBe(502);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(String(logged.mock.calls[0][0]))).toMatchObject({ level: "error", retrying: false });
+  });
+
+  it("resends a POST whose connection was refused, with the same body", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    fetchMock
+      .mockRejectedValueOnce(socketClosed("ECONNREFUSED"))
+      .mockResolvedValueOnce(Response.json({ id: 1 }, { status: 201 }));
+    const res = await catchAll.POST(
+      request("/api/tasks", { method: "POST", body: '{"title":"once"}', headers: { "content-type": "application/json" } }),
+      context(["tasks"]),
+    );
+    expect(res.status).toBe(201);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(fetchMock.mock.calls.map(([, init]) => (init as RequestInit).body)).toEqual([
+      '{"title":"once"}',
+      '{"title":"once"}',
+    ]);
+  });
+
+  it("does not resend after a timeout", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    fetchMock.mockRejectedValue(Object.assign(new Error("aborted"), { name: "TimeoutError" }));
+    const res = await catchAll.GET(request("/api/tasks"), context(["tasks"]));
+    expect(res.status).toBe(504);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
   it("answers 502 with a clear message when the backend is unreachable", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
     fetchMock.mockRejectedValue(new TypeError("fetch failed"));
     const res = await catchAll.GET(request("/api/tasks"), context(["tasks"]));
     expect(res.status).toBe(502);
     expect((await res.json()).detail).toMatch(/backend is unreachable/i);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
   });
 
   it("refuses paths that would leave /api without calling the backend", async () => {
@@ -119,7 +186,19 @@ describe("login", () => {
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
+  it("resends the login once when the connection was closed under it", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    fetchMock
+      .mockRejectedValueOnce(socketClosed())
+      .mockResolvedValueOnce(Response.json({ access_token: "jwt.new", expires_in: 600 }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: '{"email":"a@b.c"}' }));
+    expect(res.status).toBe(200);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(res.cookies.get("todo_session")?.value).toBe("jwt.new");
+  });
+
   it("answers 502 when the backend is down", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
     fetchMock.mockRejectedValue(new TypeError("fetch failed"));
     const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}" }));
     expect(res.status).toBe(502);
@@ -160,6 +239,7 @@ describe("logout", () => {
   });
 
   it("clears the cookie even when the backend is unreachable", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
     fetchMock.mockRejectedValue(new TypeError("fetch failed"));
     const res = await logout.POST(request("/api/auth/logout", { method: "POST", headers: { cookie: "todo_session=t" } }));
     expect(res.status).toBe(200);

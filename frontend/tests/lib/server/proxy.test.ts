@@ -8,10 +8,21 @@ import {
   forwardRequestHeaders,
   forwardResponseHeaders,
   isHttpsRequest,
+  isRetriable,
   mapUpstreamError,
   methodHasBody,
   sessionCookieOptions,
+  upstreamErrorCode,
 } from "@/lib/server/proxy";
+
+/** What undici throws: TypeError("fetch failed") with the socket error as its cause. */
+function fetchFailed(code: string): TypeError {
+  return new TypeError("fetch failed", { cause: Object.assign(new Error(code), { code }) });
+}
+
+function timeout(): Error {
+  return Object.assign(new Error("The operation was aborted due to timeout"), { name: "TimeoutError" });
+}
 
 describe("backendUrl", () => {
   it("defaults to the local backend when BACKEND_URL is unset or blank", () => {
@@ -138,5 +149,51 @@ describe("methodHasBody", () => {
   it("forwards bodies for writes only", () => {
     expect(["POST", "PUT", "PATCH"].map(methodHasBody)).toEqual([true, true, true]);
     expect(["GET", "HEAD", "DELETE"].map(methodHasBody)).toEqual([false, false, false]);
+  });
+});
+
+describe("upstreamErrorCode", () => {
+  it("finds the socket error code in the fetch error's cause", () => {
+    expect(upstreamErrorCode(fetchFailed("UND_ERR_SOCKET"))).toBe("UND_ERR_SOCKET");
+    const nested = new TypeError("fetch failed", { cause: new Error("wrapper", { cause: fetchFailed("ECONNRESET") }) });
+    expect(upstreamErrorCode(nested)).toBe("ECONNRESET");
+  });
+
+  it("falls back to the error's name when no code is given", () => {
+    expect(upstreamErrorCode(new TypeError("fetch failed"))).toBe("TypeError");
+    expect(upstreamErrorCode(timeout())).toBe("TimeoutError");
+    expect(upstreamErrorCode("not an error")).toBe("UnknownError");
+  });
+});
+
+describe("isRetriable", () => {
+  it("resends safe methods after a connection was lost", () => {
+    for (const method of ["GET", "get", "HEAD", "OPTIONS"]) {
+      expect(isRetriable(method, fetchFailed("UND_ERR_SOCKET"))).toBe(true);
+      expect(isRetriable(method, fetchFailed("ECONNRESET"))).toBe(true);
+    }
+  });
+
+  it("does not resend a write whose request may have reached the backend", () => {
+    for (const method of ["POST", "PATCH", "PUT", "DELETE"]) {
+      expect(isRetriable(method, fetchFailed("UND_ERR_SOCKET"))).toBe(false);
+      expect(isRetriable(method, fetchFailed("ECONNRESET"))).toBe(false);
+      expect(isRetriable(method, new TypeError("fetch failed"))).toBe(false);
+    }
+  });
+
+  it("resends any method when the connection was never made", () => {
+    expect(isRetriable("POST", fetchFailed("ECONNREFUSED"))).toBe(true);
+    expect(isRetriable("DELETE", fetchFailed("EHOSTUNREACH"))).toBe(true);
+  });
+
+  it("resends a write marked idempotent", () => {
+    expect(isRetriable("POST", fetchFailed("UND_ERR_SOCKET"), true)).toBe(true);
+  });
+
+  it("never resends timeouts, bad paths or non-errors", () => {
+    expect(isRetriable("GET", timeout())).toBe(false);
+    expect(isRetriable("GET", new InvalidPathError(".."))).toBe(false);
+    expect(isRetriable("GET", "boom")).toBe(false);
   });
 });

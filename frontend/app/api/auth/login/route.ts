@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { fetchBackend } from "@/lib/server/forward";
 import {
   SESSION_COOKIE,
-  UPSTREAM_TIMEOUT_MS,
   backendUrl,
   isHttpsRequest,
   mapUpstreamError,
@@ -19,13 +19,16 @@ interface TokenResponse {
 export async function POST(request: NextRequest) {
   let upstream: Response;
   try {
-    upstream = await fetch(`${backendUrl()}/api/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: await request.text(),
-      cache: "no-store",
-      signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
-    });
+    // Resending a login only issues another token, so a connection lost mid-rollout is retried.
+    upstream = await fetchBackend(
+      `${backendUrl()}/api/auth/login`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: await request.text(),
+      },
+      { idempotent: true },
+    );
   } catch (error) {
     const mapped = mapUpstreamError(error);
     return NextResponse.json(mapped.body, { status: mapped.status });

@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { fetchBackend } from "@/lib/server/forward";
 import {
   SESSION_COOKIE,
   backendUrl,
@@ -13,12 +14,12 @@ export const dynamic = "force-dynamic";
 export async function POST(request: NextRequest) {
   const token = request.cookies.get(SESSION_COOKIE)?.value;
   if (token) {
-    await fetch(`${backendUrl()}/api/auth/logout`, {
-      method: "POST",
-      headers: forwardRequestHeaders(new Headers(), token),
-      cache: "no-store",
-      signal: AbortSignal.timeout(5_000),
-    }).catch(() => undefined);
+    // Revoking the same token twice is harmless, so a lost connection is retried once.
+    await fetchBackend(
+      `${backendUrl()}/api/auth/logout`,
+      { method: "POST", headers: forwardRequestHeaders(new Headers(), token) },
+      { idempotent: true, timeoutMs: 5_000 },
+    ).catch(() => undefined);
   }
   const response = NextResponse.json({ ok: true });
   response.cookies.set(SESSION_COOKIE, "", clearedCookieOptions(isHttpsRequest(request.url, request.headers)));
