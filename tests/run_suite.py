@@ -102,7 +102,7 @@ def existing(*paths: str) -> list[str]:
 
 def stages() -> dict[str, list[Step]]:
     python_paths = existing("plugins", "tests", "inventory/local/vault-client.py", "bench")
-    dockerfiles = existing("backend/Dockerfile", "frontend/Dockerfile")
+    dockerfiles = existing("backend/Dockerfile", "frontend/Dockerfile", "frontend/runtime/Dockerfile")
     lint = [
         Step("yamllint", ["yamllint", "--strict", "."]),
         Step("ansible-lint (production profile)", ["ansible-lint", "--profile", "production"]),

@@ -437,6 +437,11 @@ def test_probes_point_at_the_health_endpoints(default_docs: list[Manifest]) -> N
 
 
 def test_rollouts_keep_capacity_and_drain(default_docs: list[Manifest]) -> None:
+    # The frontend runtime has no sleep binary: node waits instead.
+    pre_stop = {
+        BACKEND: ["sleep", "5"],
+        FRONTEND: ["node", "-e", "setTimeout(() => {}, 5000)"],
+    }
     for name in (BACKEND, FRONTEND):
         deployment = one(default_docs, "Deployment", name)
         assert deployment["spec"]["strategy"] == {
@@ -444,10 +449,7 @@ def test_rollouts_keep_capacity_and_drain(default_docs: list[Manifest]) -> None:
             "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
         }
         pod = deployment["spec"]["template"]["spec"]
-        assert pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == [
-            "sleep",
-            "5",
-        ]
+        assert pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == pre_stop[name]
         assert pod["terminationGracePeriodSeconds"] > 5
 
 

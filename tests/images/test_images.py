@@ -31,6 +31,13 @@ IMAGES: dict[str, tuple[int, int, str, int, list[str]]] = {
 }
 
 
+# How each image reports the UID it runs as (the frontend runtime has no `id`).
+UID_PROBES = {
+    "backend": ["id", "-u"],
+    "frontend": ["node", "-e", "console.log(process.getuid())"],
+}
+
+
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=600)
 
@@ -67,8 +74,29 @@ def inspect(ref: str) -> Any:
 def test_image_runs_as_its_fixed_non_root_user(refs: dict[str, str], name: str) -> None:
     uid = IMAGES[name][0]
     assert inspect(refs[name])["Config"]["User"].split(":")[0] == str(uid)
-    whoami = docker("run", "--rm", "--entrypoint", "id", refs[name], "-u")
+    probe = UID_PROBES[name]
+    whoami = docker("run", "--rm", "--entrypoint", probe[0], refs[name], *probe[1:])
     assert whoami.stdout.strip() == str(uid)
+
+
+def test_frontend_runs_on_a_runtime_without_shell_npm_or_package_manager(refs: dict[str, str]) -> None:
+    runtime = refs["frontend_base"]
+    # The frontend is built on the runtime image: its layers start with the runtime's.
+    frontend_layers = inspect(refs["frontend"])["RootFS"]["Layers"]
+    runtime_layers = inspect(runtime)["RootFS"]["Layers"]
+    assert frontend_layers[: len(runtime_layers)] == runtime_layers
+    for tool in ("/bin/sh", "/usr/bin/apt-get", "/usr/local/bin/npm", "/usr/bin/dpkg"):
+        ran = docker("run", "--rm", "--entrypoint", tool, refs["frontend"], "--version", check=False)
+        assert ran.returncode != 0, f"{tool} is in the frontend image"
+        assert "no such file or directory" in ran.stderr.lower(), ran.stderr
+    # What remains is enough for the server: the CA bundle node is told to trust exists, and
+    # glibc resolves a host name (the backend's Service name is resolved the same way).
+    script = (
+        "require('node:fs').accessSync(process.env.NODE_EXTRA_CA_CERTS);"
+        "require('node:dns').lookup('localhost', (e, a) => { if (e) throw e; console.log('ok', a) })"
+    )
+    ran = docker("run", "--rm", "--entrypoint", "node", refs["frontend"], "-e", script)
+    assert ran.stdout.startswith("ok "), ran.stdout + ran.stderr
 
 
 @pytest.mark.parametrize("name", IMAGES)
