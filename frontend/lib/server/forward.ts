@@ -47,12 +47,17 @@ function logBackendFailure(method: string, url: string, attempt: number, error: 
       level: retrying ? "warning" : "error",
       event: "backend_request_failed",
       method,
-      path: new URL(url).pathname,
+      path: pathOf(url),
       attempt,
       error: upstreamErrorCode(error),
       retrying,
     }),
   );
+}
+
+/** The URL's path for the log; a malformed BACKEND_URL still gets its line (never its text). */
+function pathOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).pathname : "(unparsable BACKEND_URL)";
 }
 
 /** Send the browser's request to `target` with the session token, and relay the answer. */

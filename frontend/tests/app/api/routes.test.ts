@@ -238,6 +238,15 @@ describe("logout", () => {
     expect(res.headers.get("set-cookie")).toMatch(/^todo_session=;/);
   });
 
+  it("resends the revocation once when the connection was closed under it", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    fetchMock.mockRejectedValueOnce(socketClosed()).mockResolvedValueOnce(new Response(null, { status: 204 }));
+    const res = await logout.POST(request("/api/auth/logout", { method: "POST", headers: { cookie: "todo_session=t" } }));
+    expect(res.status).toBe(200);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(new Headers(lastCall()[1].headers).get("authorization")).toBe("Bearer t");
+  });
+
   it("clears the cookie even when the backend is unreachable", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     fetchMock.mockRejectedValue(new TypeError("fetch failed"));

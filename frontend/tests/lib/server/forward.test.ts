@@ -75,4 +75,12 @@ describe("fetchBackend on a real socket", () => {
     server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
+
+  it("logs the failure of a malformed backend URL without its text", async () => {
+    await expect(fetchBackend("http//user:secret@backend", { method: "GET" })).rejects.toThrow();
+    const lines = vi.mocked(console.error).mock.calls.map(([line]) => String(line));
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[1])).toMatchObject({ path: "(unparsable BACKEND_URL)", attempt: 2, retrying: false });
+    expect(lines.join("\n")).not.toContain("secret");
+  });
 });
