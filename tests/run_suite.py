@@ -25,7 +25,7 @@ import sys
 import textwrap
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -64,6 +64,7 @@ DIAGNOSTICS_MAX_LINES = 400
 LINE_WIDTH = 240
 FAILED_TASKS_SHOWN = 3
 FAILED_TASK_LINES = 20
+RECAP_FAILURES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class Outcome:
     passed: int
     failed: int
     skipped: int = 0
+    # What failed, one line each (a test case and the first line of its message), for the
+    # recap at the very end of the run: the part of a CI log a reader sees first.
+    failures: list[str] = field(default_factory=list)
 
 
 def pytest_step(name: str, *args: str, needs: tuple[str, ...] = (), cluster: bool = False) -> Step:
@@ -180,6 +184,24 @@ def junit_counts(path: Path) -> Outcome | None:
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)
     return Outcome(passed=total - failed - skipped, failed=failed, skipped=skipped)
+
+
+def junit_failures(path: Path) -> list[str]:
+    """The failed test cases of a JUnit report, each as its id and the first line of its
+    failure message (pytest puts the exception and its message there)."""
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314 - our own test report
+    except (OSError, ET.ParseError):
+        return []
+    failures: list[str] = []
+    for case in root.iter("testcase"):
+        problem = next((child for child in case if child.tag in ("failure", "error")), None)
+        if problem is None:
+            continue
+        where = "::".join(part for part in (case.get("classname"), case.get("name")) if part)
+        message = (problem.get("message") or problem.text or problem.tag).strip().splitlines()
+        failures.append(clip(f"{where}: {message[0] if message else problem.tag}"))
+    return failures
 
 
 # Ansible's output as a step shows it: maybe coloured (molecule forces colour), maybe inside a
@@ -505,7 +527,7 @@ def run(step: Step) -> Outcome:
     print(f"\n=== {step.name}: {' '.join(command)}", flush=True)
     if missing:
         print(f"--- {step.name}: {missing[0]} is not installed; run `make venv` / `make toolchain`")
-        return Outcome(passed=0, failed=1)
+        return Outcome(passed=0, failed=1, failures=[f"{missing[0]} is not installed"])
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as process:
@@ -526,6 +548,10 @@ def run(step: Step) -> Outcome:
         counts = Outcome(passed=int(not failed), failed=int(failed))
     elif failed and counts.failed == 0:
         counts.failed = 1  # failed outside its test cases (collection error, crash, lint)
+    if failed:
+        counts.failures = junit_failures(report) if step.junit else []
+        if not counts.failures:
+            counts.failures = [status]
     print(
         f"--- {step.name}: {status} in {elapsed:.0f}s ({counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped)"
     )
@@ -548,7 +574,7 @@ def main(argv: list[str]) -> int:
     selected = order if args.stage == "all" else [args.stage]
     all_stages = stages()
     total = Outcome(passed=0, failed=0)
-    failed_steps: list[str] = []
+    failed_steps: dict[str, list[str]] = {}
     for stage in selected:
         for step in all_stages[stage]:
             outcome = run(step)
@@ -556,9 +582,13 @@ def main(argv: list[str]) -> int:
             total.failed += outcome.failed
             total.skipped += outcome.skipped
             if outcome.failed:
-                failed_steps.append(step.name)
+                failed_steps[step.name] = outcome.failures
     if failed_steps:
         print("\nFailed steps: " + ", ".join(failed_steps))
+        for name, failures in failed_steps.items():
+            shown = failures[:RECAP_FAILURES_SHOWN]
+            more = f" ({len(failures) - len(shown)} more above)" if len(failures) > len(shown) else ""
+            print(f"  {name}{more}:", *(f"    {failure}" for failure in shown), sep="\n")
     print(f"\n{total.passed} passed, {total.failed} failed")
     return 1 if total.failed else 0
 

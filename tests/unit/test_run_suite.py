@@ -209,6 +209,61 @@ def test_a_crash_of_the_explanation_does_not_crash_the_suite(
     assert "could not explain the failure of x" in capsys.readouterr().out
 
 
+# The recap at the end of the run -------------------------------------------------------------
+
+FAILED_CASES = """\
+<testsuites><testsuite tests="3" failures="1" errors="1">
+<testcase classname="tests.cluster.test_local_cluster" name="test_ok"/>
+<testcase classname="tests.cluster.test_local_cluster" name="test_second_run_changes_nothing">
+<failure message="AssertionError: changed=1 on the second run&#10;assert 1 == 0">trace</failure>
+</testcase>
+<testcase classname="tests.deploy.test_site" name="test_upgrade"><error message="">setup trace</error></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_junit_failures_name_each_failed_case_and_its_message(tmp_path: Path) -> None:
+    report = tmp_path / "r.xml"
+    report.write_text(FAILED_CASES)
+    assert suite.junit_failures(report) == [
+        "tests.cluster.test_local_cluster::test_second_run_changes_nothing: AssertionError: changed=1 on the second run",
+        "tests.deploy.test_site::test_upgrade: setup trace",
+    ]
+    assert suite.junit_failures(tmp_path / "absent.xml") == []
+
+
+def test_run_ends_with_what_failed_just_above_the_count(
+    reports: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "cases.xml"
+    cases.write_text(FAILED_CASES)
+    steps: dict[str, list[Any]] = {
+        stage: [] for stage in ("lint", "unit", "chart", "integration", "app", "cluster", "molecule")
+    }
+    steps["lint"] = [
+        script_step("ruff", "print('E501'); sys.exit(1)", junit=None),
+        script_step("ok", "write(2)"),
+    ]
+    steps["cluster"] = [
+        script_step("cluster", f"import shutil; shutil.copy({str(cases)!r}, report); sys.exit(1)")
+    ]
+    monkeypatch.setattr(suite, "stages", lambda: steps)
+    monkeypatch.setattr(suite, "explain", lambda step, output: None)
+
+    assert suite.main(["all"]) == 1
+    end = capsys.readouterr().out.splitlines()[-8:]
+    assert end == [
+        "Failed steps: ruff, cluster",
+        "  ruff:",
+        "    FAILED (exit 1)",
+        "  cluster:",
+        "    tests.cluster.test_local_cluster::test_second_run_changes_nothing: AssertionError: changed=1 on the second run",
+        "    tests.deploy.test_site::test_upgrade: setup trace",
+        "",
+        "3 passed, 3 failed",
+    ]
+
+
 # The failing Ansible tasks ------------------------------------------------------------------
 
 # What ansible-core 2.19 prints with this project's ansible.cfg (profile_tasks, default callback).
