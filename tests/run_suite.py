@@ -11,6 +11,8 @@ Ansible tasks that failed in it. A failed step of the cluster or molecule stage,
 failure involves the cluster (an unreachable API server, a failed kubectl or helm command, a
 failed task of a role that works on the cluster), also prints what the cluster says: nodes,
 pods not Ready and their events, the release, the last lines of each component's log.
+The run ends with the failed steps and their failed test cases just above the count line,
+where a CI log cut to its end still shows them.
 """
 
 from __future__ import annotations
@@ -173,6 +175,8 @@ def stages() -> dict[str, list[Step]]:
 
 
 def junit_counts(path: Path) -> Outcome | None:
+    """The counts of a JUnit report, and each failed test case as its id and the first line of
+    its failure message (pytest puts the exception and its message there)."""
     if not path.exists():
         return None
     try:
@@ -183,16 +187,6 @@ def junit_counts(path: Path) -> Outcome | None:
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("skipped", 0)) for s in suites)
-    return Outcome(passed=total - failed - skipped, failed=failed, skipped=skipped)
-
-
-def junit_failures(path: Path) -> list[str]:
-    """The failed test cases of a JUnit report, each as its id and the first line of its
-    failure message (pytest puts the exception and its message there)."""
-    try:
-        root = ET.parse(path).getroot()  # noqa: S314 - our own test report
-    except (OSError, ET.ParseError):
-        return []
     failures: list[str] = []
     for case in root.iter("testcase"):
         problem = next((child for child in case if child.tag in ("failure", "error")), None)
@@ -201,7 +195,7 @@ def junit_failures(path: Path) -> list[str]:
         where = "::".join(part for part in (case.get("classname"), case.get("name")) if part)
         message = (problem.get("message") or problem.text or problem.tag).strip().splitlines()
         failures.append(clip(f"{where}: {message[0] if message else problem.tag}"))
-    return failures
+    return Outcome(passed=total - failed - skipped, failed=failed, skipped=skipped, failures=failures)
 
 
 # Ansible's output as a step shows it: maybe coloured (molecule forces colour), maybe inside a
@@ -548,10 +542,8 @@ def run(step: Step) -> Outcome:
         counts = Outcome(passed=int(not failed), failed=int(failed))
     elif failed and counts.failed == 0:
         counts.failed = 1  # failed outside its test cases (collection error, crash, lint)
-    if failed:
-        counts.failures = junit_failures(report) if step.junit else []
-        if not counts.failures:
-            counts.failures = [status]
+    if failed and not counts.failures:
+        counts.failures = [status]
     print(
         f"--- {step.name}: {status} in {elapsed:.0f}s ({counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped)"
     )

@@ -280,10 +280,14 @@ def test_cluster_networks_never_leave_through_the_default_interface(
 # --- idempotent, and refusing bad input before changing anything ---------------------
 
 
-def test_second_run_changes_nothing(cluster_up: subprocess.CompletedProcess[str]) -> None:
+def assert_another_run_changes_nothing() -> None:
     again = playbook("playbooks/cluster.yml", "-e", "cluster_provider=local")
     assert again.returncode == 0, again.stdout[-3000:]
     assert recap(again.stdout)["changed"] == 0, again.stdout[-6000:]
+
+
+def test_second_run_changes_nothing(cluster_up: subprocess.CompletedProcess[str]) -> None:
+    assert_another_run_changes_nothing()
 
 
 def refusal(extra: list[str], env: dict[str, str] | None = None, book: str = "playbooks/cluster.yml") -> str:
@@ -439,6 +443,4 @@ def test_second_run_on_a_fresh_cluster_changes_nothing(cluster_up: subprocess.Co
     # The fixture of the test above created the cluster anew. The first server-side apply of
     # an object whose configuration sets nothing but its name left it without managed fields,
     # and the second then took the fields the API server had defaulted: changed=1 once.
-    again = playbook("playbooks/cluster.yml", "-e", "cluster_provider=local")
-    assert again.returncode == 0, again.stdout[-3000:]
-    assert recap(again.stdout)["changed"] == 0, again.stdout[-6000:]
+    assert_another_run_changes_nothing()

@@ -222,14 +222,14 @@ FAILED_CASES = """\
 """
 
 
-def test_junit_failures_name_each_failed_case_and_its_message(tmp_path: Path) -> None:
+def test_junit_counts_name_each_failed_case_and_its_message(tmp_path: Path) -> None:
     report = tmp_path / "r.xml"
     report.write_text(FAILED_CASES)
-    assert suite.junit_failures(report) == [
+    assert suite.junit_counts(report).failures == [
         "tests.cluster.test_local_cluster::test_second_run_changes_nothing: AssertionError: changed=1 on the second run",
         "tests.deploy.test_site::test_upgrade: setup trace",
     ]
-    assert suite.junit_failures(tmp_path / "absent.xml") == []
+    assert suite.junit_counts(junit(tmp_path / "passing.xml", tests=2)).failures == []
 
 
 def test_run_ends_with_what_failed_just_above_the_count(
