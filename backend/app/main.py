@@ -8,14 +8,25 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
 
+from app.agent import ChatLimiter
+from app.api.errors import (
+    SERVICE_UNAVAILABLE,
+    throttled_handler,
+    undecodable_body_handler,
+    validation_error_handler,
+)
 from app.api.routes import auth, chat, health, tasks
+from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings
 from app.core.db import build_engine
 from app.core.logging import RequestLogMiddleware, configure_logging
+from app.core.throttling import AuthThrottle, Throttled
 from app.migrate import head_revisions, upgrade
 
 logger = logging.getLogger("app")
@@ -50,12 +61,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.http_client = http_client
     app.state.migration_heads = head_revisions()
+    app.state.auth_throttle = AuthThrottle(settings)
+    app.state.chat_limiter = ChatLimiter.from_settings(settings)
 
     for exc_type in (OperationalError, InterfaceError, PoolTimeoutError):
         app.add_exception_handler(exc_type, _database_unavailable)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, undecodable_body_handler)
+    app.add_exception_handler(Throttled, throttled_handler)
+    # Added last runs first: the request log also records the 413s.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     app.add_middleware(RequestLogMiddleware)
 
-    api = APIRouter(prefix="/api")
+    # Any route touching the database answers 503 when it is down.
+    api = APIRouter(prefix="/api", responses=SERVICE_UNAVAILABLE)
     for module in (auth, tasks, chat):
         api.include_router(module.router)
     app.include_router(api)

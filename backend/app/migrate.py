@@ -1,6 +1,12 @@
 """Database migrations: `python -m app.migrate` upgrades to head (a Kubernetes Job runs this).
 
-Exits 0 on success and 1 on failure, logging why.
+Exits 0 on success and 1 on failure, logging why. On PostgreSQL every run holds an
+advisory lock, so replicas that migrate at once take turns instead of racing.
+
+Expand/contract: a revision file may declare `compatible_with = "<older revision>"`, the
+oldest code head its schema still serves. Each migration run writes the served heads into
+the `schema_compat` table, so code that has never seen the newer revision can tell from
+the database alone whether it may serve (see app/schema_compat.py).
 """
 
 from __future__ import annotations
@@ -8,14 +14,18 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from app.core.config import Settings
 from app.core.db import build_engine
@@ -24,6 +34,9 @@ from app.core.logging import configure_logging
 ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
 
 logger = logging.getLogger("app.migrate")
+
+# pg_advisory_lock key shared by every migration run of this app: "todomigr" in ASCII.
+MIGRATION_LOCK_KEY = 0x746F646F6D696772
 
 
 def alembic_config(database_url: str) -> Config:
@@ -35,16 +48,49 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+@contextmanager
+def migration_lock(database_url: str) -> Iterator[None]:
+    """Hold the PostgreSQL advisory lock MIGRATION_LOCK_KEY (no-op on SQLite).
+
+    A session lock on a connection of its own: it ends with that connection, so a killed
+    run never leaves it behind. Needs a direct connection, not a transaction pooler.
+    """
+    if not database_url.startswith("postgresql"):
+        yield
+        return
+    engine = create_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            key = {"key": MIGRATION_LOCK_KEY}
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar():
+                logger.info("waiting for another migration run to finish")
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+            yield
+    finally:
+        engine.dispose()
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", config: Config | None = None) -> None:
+    with migration_lock(database_url):
+        command.upgrade(config or alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str, config: Config | None = None) -> None:
+    with migration_lock(database_url):
+        command.downgrade(config or alembic_config(database_url), revision)
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(ALEMBIC_DIR))
 
 
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory(str(ALEMBIC_DIR)).get_heads())
+    return set(_scripts().get_heads())
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
 
 
 def current_revisions(engine: Engine) -> set[str]:

@@ -12,6 +12,8 @@ from sqlmodel import JSON, Column, Field, SQLModel
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
+# Every id column is a PostgreSQL INTEGER; a larger id or offset is refused before any query.
+MAX_DB_INT = 2**31 - 1
 
 
 def utcnow() -> datetime:
@@ -21,6 +23,26 @@ def utcnow() -> datetime:
 def _as_utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything we store is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def check_storable_text(value: Any) -> Any:
+    """Refuse text that PostgreSQL or UTF-8 cannot store, instead of failing in the database.
+
+    JSON may spell both: "\\u0000" (NUL) and a lone "\\ud800" (half a surrogate pair).
+    Non-strings pass through for the field's own type check.
+    """
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters; remove them and resend")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            "must be valid Unicode: a lone surrogate (\\ud800-\\udfff) is not a character; "
+            "send the full surrogate pair or the character itself"
+        ) from exc
+    return value
 
 
 # --- Users -------------------------------------------------------------------
@@ -33,6 +55,8 @@ class UserBase(SQLModel):
 class UserCreate(UserBase):
     password: str = Field(min_length=8, max_length=128)
 
+    _text = field_validator("email", "password", mode="before")(check_storable_text)
+
     @field_validator("email")
     @classmethod
     def _lower_email(cls, value: str) -> str:
@@ -42,6 +66,8 @@ class UserCreate(UserBase):
 class UserLogin(SQLModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=128)
+
+    _text = field_validator("email", "password", mode="before")(check_storable_text)
 
     @field_validator("email")
     @classmethod
@@ -97,20 +123,20 @@ class Priority(StrEnum):
 
 
 def _clean_tags(value: list[str] | None) -> list[str] | None:
+    # Runs after the field's max_length, so it never sees more than MAX_TAGS entries.
     if value is None:
         return None
     tags: list[str] = []
     for raw in value:
+        check_storable_text(raw)
         tag = raw.strip()
         if not tag:
             raise ValueError("tags must not be empty")
         if len(tag) > MAX_TAG_LENGTH:
             raise ValueError(f"each tag must be at most {MAX_TAG_LENGTH} characters")
-        if tag not in tags:
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise ValueError(f"at most {MAX_TAGS} tags are allowed")
-    return tags
+        tags.append(tag)
+    # dict keeps the first occurrence's order, in linear time.
+    return list(dict.fromkeys(tags))
 
 
 def _date_only(value: Any) -> Any:
@@ -127,7 +153,9 @@ class TaskBase(SQLModel):
     description: str | None = Field(default=None, max_length=5000)
     completed: bool = False
     priority: Priority = Priority.medium
-    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(
+        default_factory=list, max_length=MAX_TAGS, sa_column=Column(JSON, nullable=False)
+    )
     due_date: date | None = None
 
 
@@ -140,6 +168,7 @@ class TaskCreate(TaskBase):
             raise ValueError("title must not be blank")
         return value
 
+    _text = field_validator("title", "description", mode="before")(check_storable_text)
     _tags = field_validator("tags")(_clean_tags)
     _due = field_validator("due_date", mode="before")(_date_only)
 
@@ -149,7 +178,7 @@ class TaskUpdate(SQLModel):
     description: str | None = Field(default=None, max_length=5000)
     completed: bool | None = None
     priority: Priority | None = None
-    tags: list[str] | None = None
+    tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
     due_date: date | None = None
 
     @field_validator("title")
@@ -162,6 +191,7 @@ class TaskUpdate(SQLModel):
             raise ValueError("title must not be blank")
         return value
 
+    _text = field_validator("title", "description", mode="before")(check_storable_text)
     _tags = field_validator("tags")(_clean_tags)
     _due = field_validator("due_date", mode="before")(_date_only)
 
@@ -270,8 +300,10 @@ class ConversationDetail(ConversationPublic):
 
 
 class ChatRequest(SQLModel):
-    conversation_id: int | None = None
+    conversation_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
     message: str = Field(min_length=1, max_length=4000)
+
+    _text = field_validator("message", mode="before")(check_storable_text)
 
 
 class ChatResponse(SQLModel):

@@ -3,6 +3,7 @@ SQLite always, PostgreSQL when TEST_DATABASE_URL is set (scripts/test.sh does th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -138,6 +139,21 @@ def settings(database_url: str) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+ClientWith = Callable[..., TestClient]
+
+
+@pytest.fixture
+def client_with(database_url: str) -> Iterator[ClientWith]:
+    """Factory: a client on the test database whose app has these settings (e.g. limits)."""
+    with contextlib.ExitStack() as stack:
+
+        def factory(**overrides: Any) -> TestClient:
+            app = create_app(make_settings(database_url, **overrides))
+            return stack.enter_context(TestClient(app))
+
+        yield factory
 
 
 @pytest.fixture

@@ -3,20 +3,36 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from app.migrate import current_revisions, downgrade, head_revisions, upgrade
+import app.models
+import app.schema_compat  # noqa: F401  (registers schema_compat)
+from app.main import create_app
+from app.migrate import (
+    ALEMBIC_DIR,
+    MIGRATION_LOCK_KEY,
+    alembic_config,
+    current_revisions,
+    downgrade,
+    head_revisions,
+    upgrade,
+)
+from tests.conftest import make_settings
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 INITIAL_TABLES = {"users", "tasks", "conversations", "messages"}
-APP_TABLES = {*INITIAL_TABLES, "revoked_tokens"}
+APP_TABLES = {*INITIAL_TABLES, "revoked_tokens", "schema_compat"}
 
 
 def tables(url: str) -> set[str]:
@@ -34,7 +50,7 @@ def test_upgrade_and_downgrade_between_base_and_head(
     upgrade(url)
     assert tables(url) == APP_TABLES
     engine = create_engine(url)
-    assert current_revisions(engine) == head_revisions() == {"0002"}
+    assert current_revisions(engine) == head_revisions() == {"0003"}
 
     downgrade(url, "base")
     assert tables(url) == set()
@@ -152,3 +168,168 @@ def test_migrate_entry_point_waits_for_a_database_that_comes_up_late(tmp_path: P
     output = "".join(before) + rest
     assert process.returncode == 0, output
     assert "waiting for the database" in output and "database is at head" in output
+
+
+# --- Expand/contract: readiness of code older than the database ------------------------
+
+[CODE_HEAD] = head_revisions()
+
+
+def config_with_newer_revision(url: str, directory: Path, compatible_with: str | None) -> Config:
+    """Alembic config that also sees revision 9001 (after this code's head), which adds a
+    nullable column: the newer release this code has never seen."""
+    directory.mkdir()
+    (directory / "9001_newer_release.py").write_text(
+        textwrap.dedent(
+            f"""
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "9001"
+            down_revision = {CODE_HEAD!r}
+            branch_labels = None
+            depends_on = None
+            compatible_with = {compatible_with!r}
+
+
+            def upgrade():
+                op.add_column("tasks", sa.Column("estimate", sa.Integer(), nullable=True))
+
+
+            def downgrade():
+                with op.batch_alter_table("tasks") as batch:
+                    batch.drop_column("estimate")
+            """
+        )
+    )
+    config = alembic_config(url)
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations", os.pathsep.join([str(ALEMBIC_DIR / "versions"), str(directory)])
+    )
+    return config
+
+
+def test_code_stays_ready_on_a_newer_revision_that_serves_it(
+    backend: str, create_empty_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    url = create_empty_database(backend)
+    config = config_with_newer_revision(url, tmp_path / "versions", compatible_with=CODE_HEAD)
+    upgrade(url, config=config)
+    with TestClient(create_app(make_settings(url))) as client:
+        ready = client.get("/readyz")
+        # Still serving on the expanded schema.
+        register = client.post(
+            "/api/auth/register", json={"email": "old@example.com", "password": "p" * 10}
+        )
+        # Rolled back to this revision, the database serves this code at its own head.
+        downgrade(url, CODE_HEAD, config=config)
+        after_downgrade = client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"status": "ok", "revision": ["9001"], "serves": [CODE_HEAD]},
+    )
+    assert register.status_code == 201
+    assert after_downgrade.json() == {"status": "ok", "revision": [CODE_HEAD]}
+
+
+def test_code_is_not_ready_on_a_newer_revision_that_does_not_serve_it(
+    backend: str, create_empty_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    url = create_empty_database(backend)
+    upgrade(url, config=config_with_newer_revision(url, tmp_path / "versions", None))
+    with TestClient(create_app(make_settings(url))) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {
+        "status": "unavailable",
+        "reason": (
+            f"database schema is at revision 9001, newer than this code's {CODE_HEAD}, and "
+            f"does not declare that it still serves {CODE_HEAD}; deploy the code for 9001, "
+            f"or downgrade the database to {CODE_HEAD} with that newer code"
+        ),
+        "current": ["9001"],
+        "head": [CODE_HEAD],
+    }
+
+
+def test_a_compatible_with_that_is_no_ancestor_fails_the_migration(
+    tmp_sqlite_url: str, tmp_path: Path
+) -> None:
+    config = config_with_newer_revision(tmp_sqlite_url, tmp_path / "versions", "nonexistent")
+    with pytest.raises(ValueError, match="revision 9001 declares compatible_with = 'nonexistent'"):
+        upgrade(tmp_sqlite_url, config=config)
+
+
+# --- Concurrent migration runs (two replicas on a first install) ---------------------------
+
+
+def test_a_migration_run_waits_for_the_advisory_lock(
+    create_empty_database: Callable[[str], str],
+) -> None:
+    url = create_empty_database("postgres")
+    holder = create_engine(url, isolation_level="AUTOCOMMIT")
+    with holder.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "JWT_SECRET": "a-long-enough-secret-for-the-migration-job",
+        }
+        with subprocess.Popen(
+            [sys.executable, "-m", "app.migrate"],
+            cwd=BACKEND_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as process:
+            assert process.stdout is not None
+            before = []
+            for line in process.stdout:
+                before.append(line)
+                if "waiting for another migration run to finish" in line:
+                    break
+            still_waiting = process.poll() is None
+            migrated_meanwhile = tables(url)
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            rest, _ = process.communicate(timeout=60)
+    holder.dispose()
+    assert still_waiting, "".join(before)
+    assert migrated_meanwhile == set()
+    assert process.returncode == 0, "".join(before) + rest
+    assert tables(url) == APP_TABLES
+
+
+# Imports first, then sleeps until a shared instant: start-up jitter would hide the race.
+UPGRADE_AT = (
+    "import sys, time; from app.core.logging import configure_logging; "
+    "from app.migrate import upgrade; configure_logging('INFO'); "
+    "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); upgrade(sys.argv[1])"
+)
+
+
+def test_concurrent_first_installs_both_succeed(
+    create_empty_database: Callable[[str], str],
+) -> None:
+    url = create_empty_database("postgres")
+    start_at = str(time.time() + 5)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPGRADE_AT, url, start_at],
+            cwd=BACKEND_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], "\n".join(outputs)
+    # Exactly one run found the lock taken: the two did overlap, and took turns.
+    waited = sum("waiting for another migration run" in output for output in outputs)
+    assert waited == 1, "\n".join(outputs)
+    assert tables(url) == APP_TABLES
+    engine = create_engine(url)
+    assert current_revisions(engine) == head_revisions()
+    engine.dispose()

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from app.core.config import Settings
+from app.schema_compat import record_compatibility
 
 config = context.config
 # Only the alembic CLI has an ini file; app.migrate keeps the app's JSON logging.
@@ -47,6 +48,11 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            # In the same transaction, so the table never disagrees with alembic_version.
+            record_compatibility(connection, context.script)
+        # Without transactional DDL (SQLite) that write is in a transaction of its own.
+        if connection.in_transaction():
+            connection.commit()
     engine.dispose()
 
 

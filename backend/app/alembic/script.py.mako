@@ -16,6 +16,9 @@ revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
 depends_on: str | Sequence[str] | None = ${repr(depends_on)}
+# The oldest code head this schema still serves (an expand step), or None when older code
+# must not run against it (a contract step); readiness of older pods reads it.
+compatible_with: str | None = None
 
 
 def upgrade() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -13,7 +13,11 @@ from sqlmodel import Session
 from app import crud
 from app.core.config import Settings
 from app.core.security import InvalidTokenError, TokenClaims, decode_access_token
-from app.models import User
+from app.core.throttling import AuthThrottle
+from app.models import MAX_DB_INT, User
+
+# A row id in a path: out of the id column's range is a 422 rather than a database error.
+ResourceId = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 
 
 def get_settings(request: Request) -> Settings:
@@ -31,8 +35,21 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
+def get_auth_throttle(request: Request) -> AuthThrottle:
+    throttle: AuthThrottle = request.app.state.auth_throttle
+    return throttle
+
+
+def get_client_address(request: Request) -> str:
+    """The peer address as uvicorn sees it: behind a proxy, the proxy's unless uvicorn is
+    told to trust its X-Forwarded-For (FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+AuthThrottleDep = Annotated[AuthThrottle, Depends(get_auth_throttle)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 _bearer = HTTPBearer(auto_error=False)
 

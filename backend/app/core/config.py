@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from limits import parse_many
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values people paste from examples; accepting them would make every token forgeable.
@@ -51,11 +52,50 @@ class Settings(BaseSettings):
     OPENAI_MODEL: str = "gpt-4o-mini"
     OPENAI_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
     AGENT_MAX_ITERATIONS: int = Field(default=8, ge=1, le=50)
+    # Chat limits. Each turn holds a worker thread until it ends, so the per-pod cap keeps
+    # the server's thread pool (40) free for other requests; beyond a cap chats get 429.
+    CHAT_MAX_CONCURRENT_PER_USER: int = Field(default=2, ge=1, le=100)
+    CHAT_MAX_CONCURRENT_PER_POD: int = Field(default=10, ge=1, le=35)
+    # What of the stored conversation is sent to the model each turn (newest first).
+    CHAT_HISTORY_MAX_MESSAGES: int = Field(default=20, ge=1, le=1000)
+    CHAT_HISTORY_MAX_CHARS: int = Field(default=16_000, ge=1, le=1_000_000)
+    # Below the frontend proxy's 60 s (UPSTREAM_TIMEOUT_MS), so the user sees our answer.
+    CHAT_TURN_DEADLINE_SECONDS: float = Field(default=45.0, gt=0, le=600)
+    CHAT_MODEL_CALL_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0, le=600)
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # How long `python -m app.migrate` waits for the database to accept connections
     # (an init container may start before the database's Service resolves).
     MIGRATE_WAIT_SECONDS: int = Field(default=0, ge=0, le=3600)
+
+    # Limits against hostile or runaway clients; README lists each with the status it gives.
+    # Request bodies larger than this answer 413 before they are read whole.
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    # Rate limits in `limits` notation ("30/minute", "100 per hour"), kept per process.
+    LOGIN_RATE_LIMIT_PER_CLIENT: str = "30/minute"
+    # Counts failed logins only, so a user who types the password right is never held up.
+    LOGIN_RATE_LIMIT_PER_ACCOUNT: str = "5/minute"
+    REGISTER_RATE_LIMIT_PER_CLIENT: str = "10/minute"
+    # Argon2 needs 64 MiB per hash: this many at once, the rest answer 503 at once.
+    PASSWORD_HASH_CONCURRENCY: int = Field(default=4, ge=1, le=64)
+
+    @field_validator(
+        "LOGIN_RATE_LIMIT_PER_CLIENT",
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT",
+        "REGISTER_RATE_LIMIT_PER_CLIENT",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        try:
+            items = parse_many(value)
+        except ValueError:
+            items = []
+        if len(items) != 1 or items[0].amount < 1:
+            raise ValueError(
+                f"{value!r} is not one rate limit; write it as COUNT/PERIOD with COUNT >= 1, "
+                "e.g. '30/minute' or '5 per 15 minutes'"
+            )
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -19,9 +19,11 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
 
 
 def build_engine(settings: Settings) -> Engine:
+    # hide_parameters: a failed statement's error (and so its logged traceback) shows the
+    # SQL but never the values, which may be passwords' hashes, tokens or users' text.
     url = settings.sqlalchemy_database_uri
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine
     return create_engine(
@@ -34,4 +36,5 @@ def build_engine(settings: Settings) -> Engine:
         pool_recycle=300,
         # Fail fast so readiness probes and requests answer 503 instead of hanging.
         connect_args={"connect_timeout": 5},
+        hide_parameters=True,
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,3 +91,33 @@ def test_migrations_run_on_startup_only_in_development_by_default() -> None:
 def test_assistant_is_enabled_only_with_an_api_key() -> None:
     assert settings(JWT_SECRET=LONG_SECRET, OPENAI_API_KEY=None).assistant_enabled is False
     assert settings(JWT_SECRET=LONG_SECRET, OPENAI_API_KEY="sk-x").assistant_enabled is True
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "LOGIN_RATE_LIMIT_PER_CLIENT",
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT",
+        "REGISTER_RATE_LIMIT_PER_CLIENT",
+    ],
+)
+@pytest.mark.parametrize("value", ["lots", "0/minute", "5/minute;100/day"])
+def test_rate_limits_must_be_one_count_per_period(name: str, value: str) -> None:
+    with pytest.raises(ValidationError, match="COUNT/PERIOD"):
+        settings(JWT_SECRET=LONG_SECRET, **{name: value})
+
+
+LIMITS = (
+    "MAX_BODY_BYTES",
+    "LOGIN_RATE_LIMIT_PER_CLIENT",
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT",
+    "REGISTER_RATE_LIMIT_PER_CLIENT",
+    "PASSWORD_HASH_CONCURRENCY",
+)
+
+
+@pytest.mark.parametrize("name", LIMITS)
+def test_every_limit_is_documented_with_its_default(name: str) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    [row] = [line for line in readme.splitlines() if line.startswith(f"| `{name}` |")]
+    assert f"`{Settings.model_fields[name].default}`" in row

@@ -14,18 +14,21 @@ Rules, applied to the conversation's last message:
 
 A request without an `Authorization: Bearer ...` header gets 401, like the real API.
 Tests import it: `with running_stub() as stub: stub.base_url` (every request body is
-kept in `stub.requests`).
+kept in `stub.requests`). To keep model calls in flight, a test sets `stub.hold` to a
+predicate on the request body: matching requests wait until `stub.release` is set (at the
+latest when the stub stops); `stub.wait_held(n)` waits until n of them are waiting.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -141,6 +144,23 @@ class StubServer(ThreadingHTTPServer):
     def __init__(self, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.requests: list[dict[str, Any]] = []
+        self.hold: Callable[[dict[str, Any]], bool] = lambda _body: False
+        self.release = threading.Event()
+        self.held = 0
+        self._held_changed = threading.Condition()
+
+    def wait_held(self, count: int, timeout: float = 10.0) -> bool:
+        """Whether `count` requests are waiting for `release` within `timeout` seconds."""
+        with self._held_changed:
+            return self._held_changed.wait_for(lambda: self.held >= count, timeout)
+
+    def _hold(self, body: dict[str, Any]) -> None:
+        if self.release.is_set() or not self.hold(body):
+            return
+        with self._held_changed:
+            self.held += 1
+            self._held_changed.notify_all()
+        self.release.wait(timeout=120)
 
     @property
     def base_url(self) -> str:
@@ -178,7 +198,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": {"message": "invalid JSON"}})
             return
         self.server.requests.append(body)
-        self._send(200, reply(body))
+        self.server._hold(body)
+        # A held request's client may have given up waiting (a test of its deadline).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._send(200, reply(body))
 
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write("openai-stub: " + (format % args) + "\n")
@@ -193,6 +216,7 @@ def running_stub(port: int = 0) -> Iterator[StubServer]:
     try:
         yield server
     finally:
+        server.release.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -8,19 +8,41 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from app import crud
-from app.api.deps import CurrentUser, SessionDep, SettingsDep, TokenClaimsDep
+from app.api.deps import (
+    AuthThrottleDep,
+    ClientAddress,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    TokenClaimsDep,
+)
+from app.api.errors import (
+    CONFLICT,
+    CONTENT_TOO_LARGE,
+    TOO_MANY_REQUESTS,
+    UNAUTHORIZED,
+)
 from app.core.security import create_access_token, verify_password
 from app.models import Token, UserCreate, UserLogin, UserPublic, utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/register", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
-def register(session: SessionDep, user_in: UserCreate) -> UserPublic:
+@router.post(
+    "/register",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={**CONFLICT, **CONTENT_TOO_LARGE, **TOO_MANY_REQUESTS},
+)
+def register(
+    session: SessionDep, throttle: AuthThrottleDep, client: ClientAddress, user_in: UserCreate
+) -> UserPublic:
+    throttle.check_register(client)
     if crud.get_user_by_email(session, user_in.email) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
     try:
-        user = crud.create_user(session, user_in)
+        with throttle.hashing_slot():
+            user = crud.create_user(session, user_in)
     except IntegrityError as exc:  # lost a race with a concurrent registration
         session.rollback()
         raise HTTPException(
@@ -29,10 +51,24 @@ def register(session: SessionDep, user_in: UserCreate) -> UserPublic:
     return UserPublic.model_validate(user)
 
 
-@router.post("/login", response_model=Token)
-def login(session: SessionDep, settings: SettingsDep, credentials: UserLogin) -> Token:
+@router.post(
+    "/login",
+    response_model=Token,
+    responses={**UNAUTHORIZED, **CONTENT_TOO_LARGE, **TOO_MANY_REQUESTS},
+)
+def login(
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: AuthThrottleDep,
+    client: ClientAddress,
+    credentials: UserLogin,
+) -> Token:
+    throttle.check_login(client, credentials.email)
     user = crud.get_user_by_email(session, credentials.email)
-    if not verify_password(credentials.password, user.hashed_password if user else None):
+    with throttle.hashing_slot():
+        valid = verify_password(credentials.password, user.hashed_password if user else None)
+    if not valid:
+        throttle.record_failed_login(credentials.email)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Incorrect email or password",
@@ -46,7 +82,7 @@ def login(session: SessionDep, settings: SettingsDep, credentials: UserLogin) ->
     )
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
 def logout(session: SessionDep, claims: TokenClaimsDep, _user: CurrentUser) -> Response:
     """Revoke the presented token; the user's other sessions stay valid."""
     crud.revoke_token(session, claims.jti, claims.expires_at)
@@ -56,6 +92,6 @@ def logout(session: SessionDep, claims: TokenClaimsDep, _user: CurrentUser) -> R
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=UNAUTHORIZED)
 def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user)

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.migrate import current_revisions
+from app.migrate import known_revisions
+from app.schema_compat import schema_readiness
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
@@ -23,27 +24,32 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """Ready when the database answers and its schema is at the migrations' head."""
+    """Ready when the database answers and its schema serves this code: at the migrations'
+    head, or at a newer revision that declares it still serves that head (expand/contract),
+    so pods of the previous release stay Ready through an upgrade and after a rollback."""
     engine: Engine = request.app.state.engine
     heads: set[str] = request.app.state.migration_heads
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        current = current_revisions(engine)
+            schema = schema_readiness(connection, heads, known_revisions())
     except SQLAlchemyError as exc:
         logger.warning("readiness: database unreachable", extra={"error_type": type(exc).__name__})
         return JSONResponse(
             {"status": "unavailable", "reason": "database unreachable"},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    if current != heads:
+    if not schema.ready:
         return JSONResponse(
             {
                 "status": "unavailable",
-                "reason": "database schema is not at the latest migration",
-                "current": sorted(current),
-                "head": sorted(heads),
+                "reason": schema.reason,
+                "current": schema.current,
+                "head": schema.head,
             },
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-    return JSONResponse({"status": "ok", "revision": sorted(current)})
+    answer: dict[str, object] = {"status": "ok", "revision": schema.current}
+    if schema.served_by:
+        answer["serves"] = schema.head
+    return JSONResponse(answer)

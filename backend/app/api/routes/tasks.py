@@ -5,12 +5,25 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BeforeValidator
 
 from app import crud
-from app.api.deps import CurrentUser, SessionDep
-from app.models import Priority, Task, TaskCreate, TaskPublic, TasksPublic, TaskUpdate
+from app.api.deps import CurrentUser, ResourceId, SessionDep
+from app.api.errors import CONTENT_TOO_LARGE, NOT_FOUND, UNAUTHORIZED
+from app.models import (
+    MAX_DB_INT,
+    Priority,
+    Task,
+    TaskCreate,
+    TaskPublic,
+    TasksPublic,
+    TaskUpdate,
+    check_storable_text,
+)
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=UNAUTHORIZED)
+
+StorableText = BeforeValidator(check_storable_text)
 
 
 def _get_owned_task(session: SessionDep, user: CurrentUser, task_id: int) -> Task:
@@ -21,7 +34,9 @@ def _get_owned_task(session: SessionDep, user: CurrentUser, task_id: int) -> Tas
     return task
 
 
-@router.post("", response_model=TaskPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", response_model=TaskPublic, status_code=status.HTTP_201_CREATED, responses=CONTENT_TOO_LARGE
+)
 def create_task(session: SessionDep, user: CurrentUser, task_in: TaskCreate) -> TaskPublic:
     assert user.id is not None
     return TaskPublic.model_validate(crud.create_task(session, user.id, task_in))
@@ -31,14 +46,16 @@ def create_task(session: SessionDep, user: CurrentUser, task_in: TaskCreate) -> 
 def list_tasks(
     session: SessionDep,
     user: CurrentUser,
-    q: Annotated[str | None, Query(max_length=200, description="Search title/description")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search title/description"), StorableText
+    ] = None,
     status_: Annotated[crud.Status, Query(alias="status")] = "all",
     priority: Priority | None = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
+    tag: Annotated[str | None, Query(max_length=50), StorableText] = None,
     sort: crud.SortKey = "created",
     order: crud.Order = "desc",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> TasksPublic:
     assert user.id is not None
     items, total = crud.list_tasks(
@@ -61,28 +78,28 @@ def list_tasks(
     )
 
 
-@router.get("/{task_id}", response_model=TaskPublic)
-def read_task(session: SessionDep, user: CurrentUser, task_id: int) -> TaskPublic:
+@router.get("/{task_id}", response_model=TaskPublic, responses=NOT_FOUND)
+def read_task(session: SessionDep, user: CurrentUser, task_id: ResourceId) -> TaskPublic:
     return TaskPublic.model_validate(_get_owned_task(session, user, task_id))
 
 
-@router.patch("/{task_id}", response_model=TaskPublic)
+@router.patch("/{task_id}", response_model=TaskPublic, responses={**NOT_FOUND, **CONTENT_TOO_LARGE})
 def update_task(
-    session: SessionDep, user: CurrentUser, task_id: int, task_in: TaskUpdate
+    session: SessionDep, user: CurrentUser, task_id: ResourceId, task_in: TaskUpdate
 ) -> TaskPublic:
     task = _get_owned_task(session, user, task_id)
     return TaskPublic.model_validate(crud.update_task(session, task, task_in))
 
 
-@router.post("/{task_id}/toggle", response_model=TaskPublic)
-def toggle_task(session: SessionDep, user: CurrentUser, task_id: int) -> TaskPublic:
+@router.post("/{task_id}/toggle", response_model=TaskPublic, responses=NOT_FOUND)
+def toggle_task(session: SessionDep, user: CurrentUser, task_id: ResourceId) -> TaskPublic:
     task = _get_owned_task(session, user, task_id)
     return TaskPublic.model_validate(
         crud.update_task(session, task, TaskUpdate(completed=not task.completed))
     )
 
 
-@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_task(session: SessionDep, user: CurrentUser, task_id: int) -> Response:
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def delete_task(session: SessionDep, user: CurrentUser, task_id: ResourceId) -> Response:
     crud.delete_task(session, _get_owned_task(session, user, task_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

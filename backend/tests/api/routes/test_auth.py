@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.api.routes import auth as auth_routes
 from app.core.config import Settings
 from app.core.security import ALGORITHM, create_access_token
 from app.main import create_app
 from app.models import RevokedToken
-from tests.conftest import TEST_JWT_SECRET
-from tests.utils.users import DEFAULT_PASSWORD, AuthHeaders, login
+from tests.conftest import TEST_JWT_SECRET, ClientWith
+from tests.utils.users import DEFAULT_PASSWORD, AuthHeaders, login, register_and_login
 
 
 def test_register_returns_public_user_without_password(client: TestClient) -> None:
@@ -156,3 +163,155 @@ def test_logout_purges_expired_revocations(
     assert "expired" not in jtis
     assert "still-valid" in jtis
     assert len(jtis) == 2  # still-valid and the token just revoked
+
+
+def test_validation_errors_name_the_field_without_echoing_the_input(client: TestClient) -> None:
+    response = client.post(
+        "/api/auth/register", json={"email": "not-an-email", "password": "hunter2"}
+    )
+    assert response.status_code == 422
+    assert "hunter2" not in response.text
+    assert "not-an-email" not in response.text
+    errors = response.json()["detail"]
+    assert {tuple(e["loc"]) for e in errors} == {("body", "email"), ("body", "password")}
+    assert all(set(e) == {"type", "loc", "msg"} for e in errors), errors
+
+
+def test_malformed_json_is_422_without_echoing_it(client: TestClient) -> None:
+    response = client.post(
+        "/api/auth/login",
+        content=b'{"email": "a@example.com", "password": "hunter2-secret"',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert "hunter2-secret" not in response.text
+    assert response.json()["detail"][0]["msg"] == "JSON decode error"
+
+
+@pytest.mark.parametrize("field", ["email", "password"])
+@pytest.mark.parametrize("bad", ["\x00", "\ud800"])
+def test_nul_and_lone_surrogates_in_credentials_are_422(
+    client: TestClient, field: str, bad: str
+) -> None:
+    body = {"email": "carol@example.com", "password": DEFAULT_PASSWORD}
+    body[field] = "carol" + bad + ("@example.com" if field == "email" else "-password")
+    for path in ("/api/auth/register", "/api/auth/login"):
+        # json.dumps writes both as \u escapes, as a hostile client would send them.
+        response = client.post(
+            path, content=json.dumps(body), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, (path, response.text)
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body", field]
+        assert "NUL" in error["msg"] or "surrogate" in error["msg"]
+
+
+def _login(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> httpx.Response:
+    response: httpx.Response = client.post(
+        "/api/auth/login", json={"email": email, "password": password}
+    )
+    return response
+
+
+def _retry_after(response: httpx.Response) -> int:
+    value = int(response.headers["retry-after"])
+    assert 1 <= value <= 60
+    return value
+
+
+def test_login_attempts_per_client_are_429_with_retry_after(client_with: ClientWith) -> None:
+    limited_client = client_with(LOGIN_RATE_LIMIT_PER_CLIENT="3/minute")
+    for n in range(3):
+        assert _login(limited_client, f"nobody{n}@example.com").status_code == 401
+    response = _login(limited_client, "nobody9@example.com")
+    assert response.status_code == 429
+    wait = _retry_after(response)
+    assert response.json() == {
+        "detail": f"Too many login attempts from this client; wait {wait} s (Retry-After) "
+        "and try again."
+    }
+
+
+def test_failed_logins_per_account_are_429_even_with_the_right_password(
+    client_with: ClientWith,
+) -> None:
+    limited_client = client_with(LOGIN_RATE_LIMIT_PER_ACCOUNT="2/minute")
+    register_and_login(limited_client, "dave@example.com")
+    register_and_login(limited_client, "erin@example.com")
+    for _ in range(2):
+        assert _login(limited_client, "DAVE@example.com", "wrong-password").status_code == 401
+    response = _login(limited_client, "dave@example.com")
+    assert response.status_code == 429
+    _retry_after(response)
+    assert "failed logins for this account" in response.json()["detail"]
+    # Another account, from the same client, is not held up.
+    assert _login(limited_client, "erin@example.com").status_code == 200
+
+
+def test_successful_logins_do_not_count_against_the_account(client_with: ClientWith) -> None:
+    limited_client = client_with(LOGIN_RATE_LIMIT_PER_ACCOUNT="2/minute")
+    register_and_login(limited_client, "dave@example.com")
+    for _ in range(4):
+        assert _login(limited_client, "dave@example.com").status_code == 200
+
+
+def test_registrations_per_client_are_429(client_with: ClientWith) -> None:
+    limited_client = client_with(REGISTER_RATE_LIMIT_PER_CLIENT="2/minute")
+    for n in range(2):
+        body = {"email": f"new{n}@example.com", "password": DEFAULT_PASSWORD}
+        assert limited_client.post("/api/auth/register", json=body).status_code == 201
+    body = {"email": "new9@example.com", "password": DEFAULT_PASSWORD}
+    response = limited_client.post("/api/auth/register", json=body)
+    assert response.status_code == 429
+    _retry_after(response)
+    assert "registrations from this client" in response.json()["detail"]
+
+
+def test_password_hashing_beyond_the_concurrency_is_503_at_once(client_with: ClientWith) -> None:
+    limited_client = client_with(PASSWORD_HASH_CONCURRENCY=1)
+    register_and_login(limited_client, "dave@example.com")
+    throttle = limited_client.app.state.auth_throttle  # type: ignore[attr-defined]
+    body = {"email": "frank@example.com", "password": DEFAULT_PASSWORD}
+    with throttle.hashing_slot():  # another request is hashing right now
+        started = time.perf_counter()
+        responses = [
+            _login(limited_client, "dave@example.com"),
+            limited_client.post("/api/auth/register", json=body),
+        ]
+        elapsed = time.perf_counter() - started
+    for response in responses:
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "1"
+        assert "busy checking other passwords" in response.json()["detail"]
+    assert elapsed < 2
+    # The slot is free again, and the refused attempts did not count as failed logins.
+    assert _login(limited_client, "dave@example.com").status_code == 200
+    assert limited_client.post("/api/auth/register", json=body).status_code == 201
+
+
+def test_forty_concurrent_logins_hash_at_most_the_concurrency_at_once(
+    client_with: ClientWith, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The load: 40 logins at once used to run 40 Argon2 hashes (64 MiB each) at once.
+    limited_client = client_with(LOGIN_RATE_LIMIT_PER_CLIENT="100/minute")
+    lock = threading.Lock()
+    running = peak = 0
+
+    def slow_verify(_password: str, _hashed: str | None) -> bool:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.3)
+        with lock:
+            running -= 1
+        return False
+
+    monkeypatch.setattr(auth_routes, "verify_password", slow_verify)
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(
+            pool.map(lambda n: _login(limited_client, f"u{n}@example.com").status_code, range(40))
+        )
+    assert 1 <= peak <= 4
+    assert set(statuses) <= {401, 503}
+    assert statuses.count(401) >= 1

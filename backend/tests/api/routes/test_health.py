@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.migrate import upgrade
+from app.migrate import head_revisions, upgrade
 from tests.conftest import make_settings
 from tests.utils.tcp_proxy import TcpProxy
 from tests.utils.users import register_and_login
@@ -32,7 +32,7 @@ def test_healthz_needs_no_database() -> None:
 def test_readyz_ok_when_database_is_migrated(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "revision": ["0002"]}
+    assert response.json() == {"status": "ok", "revision": sorted(head_revisions())}
 
 
 def test_readyz_and_api_answer_503_when_postgres_is_unreachable() -> None:
@@ -52,8 +52,20 @@ def test_readyz_503_until_migrations_reach_head(tmp_sqlite_url: str) -> None:
     with TestClient(create_app(make_settings(tmp_sqlite_url))) as client:
         pending = client.get("/readyz")
         assert pending.status_code == 503
-        assert pending.json()["reason"] == "database schema is not at the latest migration"
+        [head] = head_revisions()
+        assert pending.json()["reason"] == (
+            f"database schema is behind this code (at no revision, code needs {head}); "
+            "run `python -m app.migrate`"
+        )
         assert pending.json()["current"] == []
+        # The previous release's schema does not serve this code.
+        upgrade(tmp_sqlite_url, "0002")
+        behind = client.get("/readyz").json()
+        assert (behind["current"], behind["reason"]) == (
+            ["0002"],
+            f"database schema is behind this code (at 0002, code needs {head}); "
+            "run `python -m app.migrate`",
+        )
         upgrade(tmp_sqlite_url)
         assert client.get("/readyz").status_code == 200
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import pytest
@@ -191,3 +193,118 @@ def test_bad_list_parameters_are_422(
     client: TestClient, alice: AuthHeaders, params: dict[str, Any]
 ) -> None:
     assert client.get("/api/tasks", params=params, headers=alice).status_code == 422
+
+
+def test_tens_of_thousands_of_tags_are_refused_by_count_at_once(
+    client: TestClient, alice: AuthHeaders
+) -> None:
+    # 90,000 distinct tags (889 KB) used to be de-duplicated pairwise first: 43 s of CPU.
+    tags = [f"t{n}" for n in range(90_000)]
+    started = time.perf_counter()
+    response = client.post("/api/tasks", json={"title": "x", "tags": tags}, headers=alice)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "tags"]
+    assert "at most 20 items" in error["msg"]
+
+
+def test_update_refuses_more_than_the_tag_limit(client: TestClient, alice: AuthHeaders) -> None:
+    task = create(client, alice)
+    tags = [f"t{n}" for n in range(21)]
+    response = client.patch(f"/api/tasks/{task['id']}", json={"tags": tags}, headers=alice)
+    assert response.status_code == 422
+    assert "at most 20 items" in response.json()["detail"][0]["msg"]
+
+
+def test_twenty_tags_are_kept_in_order_without_duplicates(
+    client: TestClient, alice: AuthHeaders
+) -> None:
+    tags = [f"t{n % 15}" for n in range(20)]
+    assert create(client, alice, tags=tags)["tags"] == [f"t{n}" for n in range(15)]
+
+
+ITEM_ROUTES = [
+    ("GET", "/api/tasks/{id}"),
+    ("PATCH", "/api/tasks/{id}"),
+    ("POST", "/api/tasks/{id}/toggle"),
+    ("DELETE", "/api/tasks/{id}"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ITEM_ROUTES)
+@pytest.mark.parametrize("task_id", [0, 2**31, 2**63, 10**30])
+def test_task_ids_outside_the_id_column_range_are_422(
+    client: TestClient, alice: AuthHeaders, method: str, path: str, task_id: int
+) -> None:
+    url = path.format(id=task_id)
+    response = client.request(method, url, json={"title": "x"}, headers=alice)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["path", "task_id"]
+
+
+@pytest.mark.parametrize(("method", "path"), ITEM_ROUTES)
+def test_the_largest_task_id_is_simply_not_found(
+    client: TestClient, alice: AuthHeaders, method: str, path: str
+) -> None:
+    url = path.format(id=2**31 - 1)
+    response = client.request(method, url, json={"title": "x"}, headers=alice)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("offset", [2**31, 2**63, 10**30])
+def test_offsets_beyond_the_integer_range_are_422(
+    client: TestClient, alice: AuthHeaders, offset: int
+) -> None:
+    response = client.get("/api/tasks", params={"offset": offset}, headers=alice)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "offset"]
+
+
+UNSTORABLE = [("\x00", "NUL"), ("\ud800", "surrogate"), ("\udfff", "surrogate")]
+
+
+@pytest.mark.parametrize(("bad", "message"), UNSTORABLE)
+@pytest.mark.parametrize(
+    ("payload", "loc"),
+    [
+        ({"title": "a{bad}b"}, ["body", "title"]),
+        ({"title": "x", "description": "a{bad}"}, ["body", "description"]),
+        ({"title": "x", "tags": ["ok", "a{bad}"]}, ["body", "tags"]),
+    ],
+)
+def test_nul_and_lone_surrogates_in_task_text_are_422(
+    client: TestClient,
+    alice: AuthHeaders,
+    bad: str,
+    message: str,
+    payload: dict[str, Any],
+    loc: list[str],
+) -> None:
+    task = create(client, alice)
+    body = {
+        key: [v.format(bad=bad) for v in value]
+        if isinstance(value, list)
+        else value.format(bad=bad)
+        for key, value in payload.items()
+    }
+    headers = {**alice, "content-type": "application/json"}
+    for method, url in (("POST", "/api/tasks"), ("PATCH", f"/api/tasks/{task['id']}")):
+        # json.dumps writes \u escapes: a lone surrogate cannot be sent as UTF-8.
+        response = client.request(method, url, content=json.dumps(body), headers=headers)
+        assert response.status_code == 422, (method, response.text)
+        [error] = response.json()["detail"]
+        assert error["loc"] == loc
+        assert message in error["msg"]
+
+
+@pytest.mark.parametrize("param", ["q", "tag"])
+def test_nul_in_search_parameters_is_422(
+    client: TestClient, alice: AuthHeaders, param: str
+) -> None:
+    response = client.get("/api/tasks", params={param: "a\x00b"}, headers=alice)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", param]
+    assert "NUL" in error["msg"]

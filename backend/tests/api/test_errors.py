@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app
+
+
+@pytest.fixture(scope="module")
+def operations() -> dict[tuple[str, str], dict[str, Any]]:
+    settings = Settings(_env_file=None, DATABASE_URL="sqlite://", JWT_SECRET="x" * 40)
+    document = create_app(settings).openapi()
+    return {
+        (method.upper(), path): operation
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def declared(operation: dict[str, Any]) -> set[str]:
+    return set(operation["responses"])
+
+
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/api/chat/status")}
+PUBLIC |= {("POST", "/api/auth/register"), ("POST", "/api/auth/login")}
+
+
+def test_every_authenticated_operation_declares_401(
+    operations: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    missing = [
+        key
+        for key, operation in operations.items()
+        if key not in PUBLIC and key[1].startswith("/api/") and "401" not in declared(operation)
+    ]
+    assert missing == []
+
+
+def test_every_operation_with_a_body_declares_413(
+    operations: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    missing = [
+        key
+        for key, operation in operations.items()
+        if "requestBody" in operation and "413" not in declared(operation)
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("key", "statuses"),
+    [
+        (("POST", "/api/auth/register"), {"201", "409", "413", "422", "429", "503"}),
+        (("POST", "/api/auth/login"), {"200", "401", "413", "422", "429", "503"}),
+        (("GET", "/api/tasks/{task_id}"), {"200", "401", "404", "422"}),
+        (("PATCH", "/api/tasks/{task_id}"), {"200", "401", "404", "413", "422"}),
+        (("DELETE", "/api/tasks/{task_id}"), {"204", "401", "404", "422"}),
+        (("POST", "/api/tasks/{task_id}/toggle"), {"200", "401", "404", "422"}),
+    ],
+)
+def test_operations_declare_the_answers_they_give(
+    operations: dict[tuple[str, str], dict[str, Any]], key: tuple[str, str], statuses: set[str]
+) -> None:
+    assert statuses <= declared(operations[key])
+
+
+def test_rate_limited_answers_document_retry_after(
+    operations: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    answer = operations[("POST", "/api/auth/login")]["responses"]["429"]
+    assert "Retry-After" in answer["headers"]
+
+
+def test_a_body_that_is_not_utf8_is_422_like_other_malformed_json(client: TestClient) -> None:
+    response = client.post(
+        "/api/auth/login", content=b"\xff\xfe{", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["type"] == "json_invalid"
+    assert "not valid UTF-8" in error["msg"]
