@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { ApiError, api } from "@/lib/api";
+import { safeNextPath } from "@/lib/navigation";
 
 interface Props {
   mode: "login" | "register";
@@ -26,7 +27,7 @@ export default function AuthForm({ mode, next, registered = false, initialEmail 
       if (isLogin) {
         await api("/api/auth/login", { method: "POST", body: { email, password } });
         // Full navigation: the layout reads the new cookie on the server.
-        window.location.assign(next);
+        window.location.assign(safeNextPath(next));
       } else {
         await api("/api/auth/register", { method: "POST", body: { email, password } });
         window.location.assign(`/login?registered=1&email=${encodeURIComponent(email)}`);

@@ -8,6 +8,11 @@ import type { ChatMessage, ChatReply, ConversationDetail } from "@/lib/types";
 
 export const ASSISTANT_OFF_MESSAGE = "The AI assistant is off: no OpenAI key is configured";
 
+/** A turn that timed out or lost its connection may have run its tool calls all the same. */
+export const TURN_UNCERTAIN_MESSAGE =
+  "The assistant did not answer in time, but its actions may have completed. " +
+  "Check the task list before sending the message again.";
+
 type Availability = "checking" | "enabled" | "disabled";
 
 export default function Chat() {
@@ -74,6 +79,7 @@ export default function Chat() {
     } catch (err) {
       if (redirectIfUnauthorized(err)) return;
       if (err instanceof ApiError && err.status === 503) setAvailability("disabled");
+      else if (!(err instanceof ApiError) || err.status === 504) setError(TURN_UNCERTAIN_MESSAGE);
       else setError(message(err));
       setDraft(text);
       setMessages((m) => m.slice(0, -1));

@@ -21,9 +21,9 @@ test("health and readiness answer through the frontend", async ({ request }) => 
   expect(ready.status()).toBe(200);
 });
 
-test("pages need a session", async ({ page }) => {
+test("pages need a session, and the login they send to is on the address the browser used", async ({ page, baseURL }) => {
   await page.goto("/chat");
-  await expect(page).toHaveURL(/\/login\?next=%2Fchat/);
+  await expect(page).toHaveURL(`${baseURL}/login?next=%2Fchat`);
 });
 
 test("register, log in, and create, complete and delete a task", async ({ page, context }) => {

@@ -1,6 +1,8 @@
 // Pure helpers behind the app/api route handlers. They take plain values so unit tests
 // can call them without a running Next server or backend.
 
+import { RequestRefusedError, positiveIntegerSetting } from "./guard";
+
 export const SESSION_COOKIE = "todo_session";
 export const DEFAULT_BACKEND_URL = "http://127.0.0.1:8000";
 
@@ -92,13 +94,18 @@ export interface ProxyError {
   body: { detail: string };
 }
 
-/** Turn a failed fetch to the backend into the JSON error the browser sees. */
-export function mapUpstreamError(error: unknown): ProxyError {
+export const TIMEOUT_DETAIL = "The backend did not answer in time.";
+
+/** Turn a refused request or a failed fetch to the backend into the JSON error the browser sees. */
+export function mapUpstreamError(error: unknown, timeoutDetail = TIMEOUT_DETAIL): ProxyError {
+  if (error instanceof RequestRefusedError) {
+    return { status: error.status, body: { detail: error.message } };
+  }
   if (error instanceof InvalidPathError) {
     return { status: 400, body: { detail: error.message } };
   }
   if (isTimeout(error)) {
-    return { status: 504, body: { detail: "The backend did not answer in time." } };
+    return { status: 504, body: { detail: timeoutDetail } };
   }
   return { status: 502, body: { detail: "The backend is unreachable. Please try again shortly." } };
 }
@@ -146,3 +153,24 @@ export function methodHasBody(method: string): boolean {
 }
 
 export const UPSTREAM_TIMEOUT_MS = 60_000;
+
+export const DEFAULT_CHAT_TIMEOUT_MS = 60_000;
+
+/**
+ * How long the proxy waits for one assistant turn (POST /api/chat): PROXY_CHAT_TIMEOUT_MS. It must
+ * stay above the backend's CHAT_TURN_DEADLINE_SECONDS (default 45 s), so that the backend, which
+ * knows which tool calls ran, ends a long turn and answers, rather than the proxy giving up while
+ * those calls still run.
+ */
+export function chatTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  return positiveIntegerSetting(env.PROXY_CHAT_TIMEOUT_MS, DEFAULT_CHAT_TIMEOUT_MS);
+}
+
+export const CHAT_TIMEOUT_DETAIL =
+  "The assistant did not answer in time. Its actions may still have completed: " +
+  "check the task list before sending the message again.";
+
+/** The assistant turn: it runs tool calls that change tasks, so it is never resent. */
+export function isChatTurn(method: string, segments: readonly string[]): boolean {
+  return method.toUpperCase() === "POST" && segments.length === 1 && segments[0] === "chat";
+}

@@ -1,6 +1,6 @@
 import type { NextRequest } from "next/server";
 import { forwardToBackend } from "@/lib/server/forward";
-import { backendUrl, buildBackendUrl } from "@/lib/server/proxy";
+import { CHAT_TIMEOUT_DETAIL, backendUrl, buildBackendUrl, chatTimeoutMs, isChatTurn } from "@/lib/server/proxy";
 
 export const dynamic = "force-dynamic";
 
@@ -8,7 +8,10 @@ type Context = { params: Promise<{ path: string[] }> };
 
 async function handle(request: NextRequest, { params }: Context) {
   const { path } = await params;
-  return forwardToBackend(request, () => buildBackendUrl(backendUrl(), path, request.nextUrl.search));
+  const options = isChatTurn(request.method, path)
+    ? { timeoutMs: chatTimeoutMs(), resend: false, timeoutDetail: CHAT_TIMEOUT_DETAIL }
+    : {};
+  return forwardToBackend(request, () => buildBackendUrl(backendUrl(), path, request.nextUrl.search), options);
 }
 
 export const GET = handle;

@@ -7,6 +7,7 @@ import * as logout from "@/app/api/auth/logout/route";
 import * as ready from "@/app/api/ready/route";
 
 const BACKEND = "http://backend.test:8000";
+const JSON_TYPE = { "content-type": "application/json" };
 let fetchMock: ReturnType<typeof vi.fn>;
 
 function request(url: string, init: ConstructorParameters<typeof NextRequest>[1] = {}) {
@@ -157,7 +158,7 @@ describe("catch-all proxy", () => {
 describe("login", () => {
   it("stores the token in an httpOnly, SameSite=Lax cookie and does not return it", async () => {
     fetchMock.mockResolvedValue(Response.json({ access_token: "jwt.abc", token_type: "bearer", expires_in: 900 }));
-    const res = await login.POST(request("/api/auth/login", { method: "POST", body: '{"email":"a@b.c","password":"pw"}' }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: '{"email":"a@b.c","password":"pw"}', headers: JSON_TYPE }));
     expect(lastCall()[0]).toBe(`${BACKEND}/api/auth/login`);
     expect(res.status).toBe(200);
     expect(JSON.stringify(await res.json())).not.toContain("jwt.abc");
@@ -173,14 +174,14 @@ describe("login", () => {
   it("marks the cookie Secure behind https", async () => {
     fetchMock.mockResolvedValue(Response.json({ access_token: "t", token_type: "bearer", expires_in: 60 }));
     const res = await login.POST(
-      request("/api/auth/login", { method: "POST", body: "{}", headers: { "x-forwarded-proto": "https" } }),
+      request("/api/auth/login", { method: "POST", body: "{}", headers: { ...JSON_TYPE, "x-forwarded-proto": "https" } }),
     );
     expect(res.headers.get("set-cookie")).toMatch(/Secure/i);
   });
 
   it("passes a rejected login through without setting a cookie", async () => {
     fetchMock.mockResolvedValue(Response.json({ detail: "Incorrect email or password" }, { status: 401 }));
-    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}" }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}", headers: JSON_TYPE }));
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ detail: "Incorrect email or password" });
     expect(res.headers.get("set-cookie")).toBeNull();
@@ -191,7 +192,7 @@ describe("login", () => {
     fetchMock
       .mockRejectedValueOnce(socketClosed())
       .mockResolvedValueOnce(Response.json({ access_token: "jwt.new", expires_in: 600 }));
-    const res = await login.POST(request("/api/auth/login", { method: "POST", body: '{"email":"a@b.c"}' }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: '{"email":"a@b.c"}', headers: JSON_TYPE }));
     expect(res.status).toBe(200);
     expect(fetchMock).toHaveBeenCalledTimes(2);
     expect(res.cookies.get("todo_session")?.value).toBe("jwt.new");
@@ -200,7 +201,7 @@ describe("login", () => {
   it("answers 502 when the backend is down", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     fetchMock.mockRejectedValue(new TypeError("fetch failed"));
-    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}" }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}", headers: JSON_TYPE }));
     expect(res.status).toBe(502);
   });
 });

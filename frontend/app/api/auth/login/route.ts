@@ -1,5 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
-import { fetchBackend } from "@/lib/server/forward";
+import { checkSameOrigin } from "@/lib/server/guard";
+import { checkedBody, fetchBackend } from "@/lib/server/forward";
 import {
   SESSION_COOKIE,
   backendUrl,
@@ -19,13 +20,16 @@ interface TokenResponse {
 export async function POST(request: NextRequest) {
   let upstream: Response;
   try {
+    // Another site's form must not log the visitor into an account of its choosing (login CSRF).
+    checkSameOrigin(request.method, request.headers);
+    const body = await checkedBody(request, { required: true });
     // Resending a login only issues another token, so a connection lost mid-rollout is retried.
     upstream = await fetchBackend(
       `${backendUrl()}/api/auth/login`,
       {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json" },
-        body: await request.text(),
+        body,
       },
       { idempotent: true },
     );

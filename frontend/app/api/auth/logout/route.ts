@@ -1,17 +1,26 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { fetchBackend } from "@/lib/server/forward";
+import { checkSameOrigin } from "@/lib/server/guard";
 import {
   SESSION_COOKIE,
   backendUrl,
   clearedCookieOptions,
   forwardRequestHeaders,
   isHttpsRequest,
+  mapUpstreamError,
 } from "@/lib/server/proxy";
 
 export const dynamic = "force-dynamic";
 
 /** Tell the backend (best effort) and always drop the cookie, so logout works even when it is down. */
 export async function POST(request: NextRequest) {
+  try {
+    // Another site must not be able to end the visitor's session either.
+    checkSameOrigin(request.method, request.headers);
+  } catch (error) {
+    const mapped = mapUpstreamError(error);
+    return NextResponse.json(mapped.body, { status: mapped.status });
+  }
   const token = request.cookies.get(SESSION_COOKIE)?.value;
   if (token) {
     // Revoking the same token twice is harmless, so a lost connection is retried once.
