@@ -123,7 +123,15 @@ def stages() -> dict[str, list[Step]]:
         ],
         Step(
             "ansible-doc of the custom modules",
-            ["ansible-doc", "-M", "plugins/modules", "local_daemon", "iptables_chains_purge"],
+            [
+                "ansible-doc",
+                "-M",
+                "plugins/modules",
+                "local_daemon",
+                "iptables_chains_purge",
+                "stage_stamp",
+                "containerd_images",
+            ],
         ),
     ]
     if dockerfiles:
