@@ -73,6 +73,10 @@ cluster-down: venv ## Delete the local cluster and everything it left on the hos
 deploy: vault-init ## Set up everything, then build, load and release the app and prove it works
 	$(PLAYBOOK) site.yml
 
+.PHONY: plan
+plan: venv ## What the next deploy would do, changing nothing (scripts/plan.py: exit 0 nothing to do, 2 pending, 1 error)
+	$(VENV)/bin/python scripts/plan.py $(ANSIBLE_ARGS)
+
 .PHONY: upgrade
 upgrade: venv ## Rebuild what changed and roll it out without downtime
 	$(PLAYBOOK) playbooks/upgrade.yml

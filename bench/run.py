@@ -48,7 +48,21 @@ SECRET_NAME = "todo-app-secrets"  # noqa: S105 -- the name of the Secret, not a 
 TRAFFIC_RATE = 20
 LOAD_SECONDS = 10
 FAILED_TASK = re.compile(r"^(fatal|failed): \[|^\[ERROR\]|^ERROR!")
-MEASUREMENTS = ("cluster", "sizes", "by_hand", "warm", "idempotent", "upgrade", "rollback", "load", "cold")
+MEASUREMENTS = (
+    "cluster",
+    "sizes",
+    "by_hand",
+    "warm",
+    "idempotent",
+    "noop",
+    "plan",
+    "upgrade",
+    "rollback",
+    "load",
+    "cold",
+)
+NOOP_RUNS = 3
+NOOP_TARGET_S = 10
 
 Json = dict[str, Any]
 
@@ -600,6 +614,8 @@ def markdown(results: Json) -> str:
         ("warm `make deploy` (release absent, images built)", "warm", "seconds"),
         ("helm install → every pod Ready (in that deploy)", "warm", "install_to_ready_s"),
         ("idempotent re-run of site.yml", "idempotent", "seconds"),
+        (f"no-op `make deploy` (median of {NOOP_RUNS})", "noop", "seconds"),
+        ("`make plan` with nothing to do", "plan", "seconds"),
         ("upgrade (changed backend image)", "upgrade", "seconds"),
         ("rollback", "rollback", "seconds"),
         ("by hand: docker build, ctr import, helm --wait", "by_hand", "seconds"),
@@ -614,6 +630,11 @@ def markdown(results: Json) -> str:
         note = ""
         if entry.get("changed") is not None and key == "seconds":
             note = f"changed={entry['changed']}"
+        if name == "noop" and entry.get("ok"):
+            ratio = entry["seconds"] / entry["target_s"]
+            note += f"; runs {entry['runs_s']} s; {ratio:.1f}x the {entry['target_s']} s target"
+        if name == "plan" and entry.get("ok"):
+            note = f"exit {entry['exit_code']}"
         if not entry.get("ok"):
             note = entry.get("error") or entry.get("skipped", "")
         lines.append(f"| {label} | {duration(entry, key)} | {note[:160]} |")
@@ -732,6 +753,23 @@ def main(argv: list[str]) -> int:
     def idempotent() -> Json:
         return playbook("site.yml")
 
+    def noop() -> Json:
+        """`make deploy` with nothing changed, NOOP_RUNS times: the median against the target."""
+        runs = [playbook_make_deploy() for _ in range(NOOP_RUNS)]
+        times = sorted(entry["seconds"] for entry in runs)
+        return {
+            "seconds": times[len(times) // 2],
+            "runs_s": times,
+            "changed": max(entry["changed"] or 0 for entry in runs),
+            "target_s": NOOP_TARGET_S,
+        }
+
+    def plan() -> Json:
+        """`make plan` on the deployed checkout: its time and exit code (0: nothing to do)."""
+        began = time.monotonic()
+        done = run([sys.executable, "scripts/plan.py"], 600, check=False)
+        return {"seconds": round(time.monotonic() - began, 1), "exit_code": done.returncode}
+
     def upgrade() -> Json:
         source = upgrade_sources()
         return under_traffic(
@@ -763,6 +801,8 @@ def main(argv: list[str]) -> int:
             bench.measure("by_hand", by_hand_measure)
     bench.measure("warm", warm)
     bench.measure("idempotent", idempotent)
+    bench.measure("noop", noop)
+    bench.measure("plan", plan)
     bench.measure("upgrade", upgrade)
     bench.measure("rollback", rollback)
     bench.measure("load", load)

@@ -153,7 +153,8 @@ files:
 
 
 def fingerprint(inputs: Any, trees: list[str]) -> str:
-    return str(json_digest({"inputs": inputs, "trees": {tree: tree_digest(Path(tree)) for tree in trees}}))
+    # The trees' contents, not their paths: a second clone of the same files matches.
+    return str(json_digest({"inputs": inputs, "trees": [tree_digest(Path(tree)) for tree in trees]}))
 
 
 def load(path: Path) -> dict[str, Any] | None:

@@ -93,8 +93,10 @@ def write_play(tmp_path: Path) -> Callable[[Sequence[dict[str, Any]]], Path]:
 
 @pytest.fixture(scope="module")
 def deployed() -> Run:
-    """The release as site.yml leaves it, deployed once per test module."""
-    run = run_playbook("site.yml", timeout=3600)
+    """The release as site.yml leaves it, deployed once per test module. The user flow and
+    helm test run even when the release was already there (smoke_full), so every module starts
+    from a release proven to serve."""
+    run = run_playbook("site.yml", "-e", "smoke_full=true", timeout=3600)
     assert run.returncode == 0, run.output[-6000:]
     return run
 

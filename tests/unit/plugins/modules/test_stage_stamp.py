@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,10 @@ def test_probes_are_not_asked_when_something_else_differs(stage: dict[str, Any],
     assert not marker.exists()
     check({**stage, "probes": [probe]})
     assert marker.exists()
+
+
+def test_the_same_files_in_another_clone_match(stage: dict[str, Any], tmp_path: Path) -> None:
+    recorded(stage)
+    clone = tmp_path / "clone" / "role"
+    shutil.copytree(stage["trees"][0], clone)
+    assert check({**stage, "trees": [str(clone)]})["current"]
