@@ -543,6 +543,10 @@ def run(step: Step) -> Outcome:
     if step.junit and counts is None and rc == 0:
         failed = True
         status = f"FAILED (exit 0 but no readable JUnit report at {report})"
+    elif counts is not None and not failed and counts.passed == 0:
+        failed = True  # every test skipped, or none collected: nothing was proven
+        status = f"FAILED (no test ran: {counts.skipped} skipped)"
+        counts.failed = 1
     if counts is None:
         counts = Outcome(passed=int(not failed), failed=int(failed))
     elif failed and counts.failed == 0:
@@ -562,6 +566,15 @@ def run(step: Step) -> Outcome:
     return counts
 
 
+def stage_times(seconds: dict[str, float]) -> str:
+    """One line with each stage's wall time and the total, for the end of a CI log."""
+    parts = [
+        f"{stage} {value / 60:.1f} min" if value >= 60 else f"{stage} {value:.0f} s"
+        for stage, value in seconds.items()
+    ]
+    return f"Stage times: {', '.join(parts)}; total {sum(seconds.values()) / 60:.1f} min"
+
+
 def main(argv: list[str]) -> int:
     order = ["lint", "unit", "chart", "integration", "app", "cluster", "molecule"]
     parser = argparse.ArgumentParser(description=__doc__)
@@ -572,7 +585,9 @@ def main(argv: list[str]) -> int:
     all_stages = stages()
     total = Outcome(passed=0, failed=0)
     failed_steps: dict[str, list[str]] = {}
+    stage_seconds: dict[str, float] = {}
     for stage in selected:
+        began = time.monotonic()
         for step in all_stages[stage]:
             outcome = run(step)
             total.passed += outcome.passed
@@ -580,6 +595,8 @@ def main(argv: list[str]) -> int:
             total.skipped += outcome.skipped
             if outcome.failed:
                 failed_steps[step.name] = outcome.failures
+        stage_seconds[stage] = time.monotonic() - began
+    print("\n" + stage_times(stage_seconds))
     if failed_steps:
         print("\nFailed steps: " + ", ".join(failed_steps))
         for name, failures in failed_steps.items():

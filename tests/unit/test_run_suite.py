@@ -157,6 +157,20 @@ def test_stale_report_of_an_earlier_run_is_not_counted(reports: Path) -> None:
     assert outcome(suite.run(script_step("stale", "pass"))) == (0, 1, 0)
 
 
+def test_step_whose_report_holds_no_test_that_ran_fails(
+    reports: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = "open(report, 'w').write('<testsuites><testsuite tests=\"3\" skipped=\"3\"/></testsuites>')"
+    assert outcome(suite.run(script_step("all skipped", code))) == (0, 1, 3)
+    assert "no test ran: 3 skipped" in capsys.readouterr().out
+    assert outcome(suite.run(script_step("none collected", "write(0)"))) == (0, 1, 0)
+
+
+def test_stage_times_name_each_stage_and_the_total() -> None:
+    line = suite.stage_times({"lint": 58.2, "cluster": 383.0, "molecule": 266.4})
+    assert line == "Stage times: lint 58 s, cluster 6.4 min, molecule 4.4 min; total 11.8 min"
+
+
 def test_step_without_report_counts_as_one_check(reports: Path) -> None:
     assert outcome(suite.run(script_step("check", "pass", junit=None))) == (1, 0, 0)
     assert outcome(suite.run(script_step("check", "sys.exit(3)", junit=None))) == (0, 1, 0)
