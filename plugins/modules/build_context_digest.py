@@ -99,36 +99,18 @@ patterns:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
-try:  # the module as Ansible ships it
-    from ansible.module_utils.build_context import (
-        DOCKERIGNORE,
-        Pattern,
-        clean_pattern,
-        context_digest,
-        context_files,
-        digest_context,
-        file_entry,
-        is_excluded,
-        parse_dockerignore,
-        translate,
-    )
-except ImportError:  # the unit tests load the file directly
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
-    from build_context import (
-        DOCKERIGNORE,
-        Pattern,
-        clean_pattern,
-        context_digest,
-        context_files,
-        digest_context,
-        file_entry,
-        is_excluded,
-        parse_dockerignore,
-        translate,
-    )
+from ansible.module_utils.build_context import (  # re-exported: the unit tests call them here
+    DOCKERIGNORE,
+    Pattern,
+    clean_pattern,
+    context_digest,
+    context_files,
+    digest_context,
+    file_entry,
+    is_excluded,
+    parse_dockerignore,
+    translate,
+)
 
 __all__ = [
     "DOCKERIGNORE",

@@ -9,14 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-
-try:  # the module as Ansible ships it
-    from ansible.module_utils.build_context import digest_context
-except ImportError:  # the unit tests load the file directly
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
-    from build_context import digest_context
+from ansible.module_utils.build_context import digest_context
 
 DOCUMENTATION = r"""
 ---

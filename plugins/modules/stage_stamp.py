@@ -13,14 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-
-try:  # the module as Ansible ships it
-    from ansible.module_utils.file_digest import file_record, json_digest, tree_digest
-except ImportError:  # the unit tests load the file directly
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
-    from file_digest import file_record, json_digest, tree_digest
+from ansible.module_utils.file_digest import file_record, json_digest, tree_digest
 
 DOCUMENTATION = r"""
 ---

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
@@ -68,6 +69,24 @@ def run_playbook(playbook: str | Path, *args: str, timeout: int = 1800, **env: s
         check=False,
     )
     return Run(proc.returncode, proc.stdout)
+
+
+def vault_values() -> dict[str, str]:
+    """The decrypted secret values, to look for them in outputs (never printed)."""
+    proc = subprocess.run(
+        [
+            str(REPO / ".venv/bin/ansible-vault"),
+            "view",
+            str(REPO / "inventory/local/group_vars/all/vault.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=ansible_env(),
+        check=True,
+    )
+    values: dict[str, Any] = yaml.safe_load(proc.stdout)
+    return {key: str(value) for key, value in values.items() if value}
 
 
 def extra_vars(values: dict[str, Any]) -> list[str]:

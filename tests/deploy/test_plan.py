@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, Run, ansible_env, changed_source, extra_vars, image_tag, revision, run_playbook
+from .conftest import (
+    REPO,
+    Run,
+    ansible_env,
+    changed_source,
+    extra_vars,
+    image_tag,
+    revision,
+    run_playbook,
+    vault_values,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -77,25 +87,21 @@ def test_a_changed_secret_is_pending_and_never_shown_even_at_vvv(settled: None) 
     summary = run.output[run.output.index("PLAN *") :]
     assert "secrets: Apply the Secret todo-app-secrets" in summary
     assert new_secret not in run.output
-    current = subprocess.run(
-        [
-            str(REPO / ".venv/bin/ansible-vault"),
-            "view",
-            str(REPO / "inventory/local/group_vars/all/vault.yml"),
-        ],
+    for value in vault_values().values():
+        assert value not in run.output
+
+
+def test_a_first_deploy_into_a_new_namespace_is_planned_without_creating_it(settled: None) -> None:
+    run = plan("-e", "namespace_name=todo-plan-fresh")
+    assert run.returncode == 2, run.output[-4000:]
+    summary = run.output[run.output.index("PLAN *") :]
+    assert "secrets: the Secret would be created in the new namespace todo-plan-fresh" in summary
+    assert "release: install todo-app in todo-plan-fresh" in summary
+    listed = subprocess.run(
+        ["kubectl", "get", "namespace", "todo-plan-fresh"],
         capture_output=True,
         text=True,
-        cwd=REPO,
         env=ansible_env(),
-        check=True,
+        check=False,
     )
-    for line in current.stdout.splitlines():
-        value = line.partition(":")[2].strip().strip("'\"")
-        if len(value) >= 8:
-            assert value not in run.output
-
-
-def test_a_plan_that_cannot_be_made_exits_1(settled: None) -> None:
-    run = plan("-e", "cluster_provider=bogus")
-    assert run.returncode == 1, run.output[-4000:]
-    assert "The plan could not be made" in run.output
+    assert listed.returncode != 0 and "NotFound" in listed.stderr

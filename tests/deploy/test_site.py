@@ -6,21 +6,16 @@ from __future__ import annotations
 import collections
 import http.client
 import json
-import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from .conftest import (
     RELEASE,
-    REPO,
     AppUser,
     Run,
-    ansible_env,
     changed_source,
     extra_vars,
     helm,
@@ -28,27 +23,10 @@ from .conftest import (
     image_tag,
     revision,
     run_playbook,
+    vault_values,
 )
 
 pytestmark = pytest.mark.cluster
-
-
-def _vault_values() -> dict[str, str]:
-    """The decrypted secret values, to look for them in outputs (never printed)."""
-    proc = subprocess.run(
-        [
-            str(REPO / ".venv/bin/ansible-vault"),
-            "view",
-            str(REPO / "inventory/local/group_vars/all/vault.yml"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=ansible_env(),
-        check=True,
-    )
-    values: dict[str, Any] = yaml.safe_load(proc.stdout)
-    return {key: str(value) for key, value in values.items() if value}
 
 
 class _Traffic:
@@ -103,7 +81,7 @@ def test_secret_values_are_not_in_the_helm_release(deployed: Run) -> None:
     values = helm("get", "values", RELEASE, "--all", "--output=json")
     assert values.returncode == 0, values.stderr
     history = helm("get", "all", RELEASE)
-    for secret in _vault_values().values():
+    for secret in vault_values().values():
         assert secret not in values.stdout
         assert secret not in history.stdout
     assert json.loads(values.stdout)["existingSecret"] == "todo-app-secrets"
@@ -112,7 +90,7 @@ def test_secret_values_are_not_in_the_helm_release(deployed: Run) -> None:
 def test_secret_values_are_not_in_the_output_even_at_vvv(deployed: Run) -> None:
     verbose = run_playbook("site.yml", "-vvv", timeout=3600)
     assert verbose.returncode == 0, verbose.output[-6000:]
-    for secret in _vault_values().values():
+    for secret in vault_values().values():
         assert secret not in verbose.output
 
 

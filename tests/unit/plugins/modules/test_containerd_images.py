@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from .conftest import load_module
 
-_SPEC = importlib.util.spec_from_file_location(
-    "containerd_images", Path(__file__).resolve().parents[4] / "plugins" / "modules" / "containerd_images.py"
-)
-assert _SPEC is not None and _SPEC.loader is not None
-_MODULE = importlib.util.module_from_spec(_SPEC)
-sys.modules[_SPEC.name] = _MODULE
-_SPEC.loader.exec_module(_MODULE)
+_MODULE = load_module("containerd_images")
 Row = _MODULE.Row
 containerd_name = _MODULE.containerd_name
 docker_name = _MODULE.docker_name

@@ -3,27 +3,15 @@ and only the missing images reported for building."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-_MODULES = Path(__file__).resolve().parents[4] / "plugins" / "modules"
+from .conftest import load_module
 
-
-def _load(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, _MODULES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-image_refs = _load("image_refs")
-build_context_digest = _load("build_context_digest")
+image_refs = load_module("image_refs")
+build_context_digest = load_module("build_context_digest")
 
 
 @pytest.fixture

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-_ROOT = Path(__file__).resolve().parents[4]
-_SPEC = importlib.util.spec_from_file_location(
-    "stage_stamp", _ROOT / "plugins" / "modules" / "stage_stamp.py"
-)
-assert _SPEC is not None and _SPEC.loader is not None
-_MODULE = importlib.util.module_from_spec(_SPEC)
-sys.modules[_SPEC.name] = _MODULE
-_SPEC.loader.exec_module(_MODULE)
+from .conftest import load_module
+
+_MODULE = load_module("stage_stamp")
 check = _MODULE.check
 record = _MODULE.record
 
