@@ -81,6 +81,10 @@ plan: venv ## What the next deploy would do, changing nothing (scripts/plan.py: 
 upgrade: venv ## Rebuild what changed and roll it out without downtime
 	$(PLAYBOOK) playbooks/upgrade.yml
 
+.PHONY: dev
+dev: vault-init ## Deploy, then watch backend/, frontend/ and the chart and roll each change out (Ctrl-C stops)
+	$(VENV)/bin/python scripts/dev.py $(ANSIBLE_ARGS)
+
 .PHONY: rollback
 rollback: venv ## Roll back to the previous release (REVISION=n for a given one)
 	$(PLAYBOOK) playbooks/rollback.yml $(if $(REVISION),-e release_rollback_revision=$(REVISION))

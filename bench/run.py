@@ -58,11 +58,20 @@ MEASUREMENTS = (
     "plan",
     "upgrade",
     "rollback",
+    "change",
+    "dev_change",
+    "broken_upgrade",
     "load",
     "cold",
 )
 NOOP_RUNS = 3
 NOOP_TARGET_S = 10
+# The inner loop (issue 11): each figure is the median of CHANGE_RUNS, the playbook's and the
+# hand-typed runs interleaved in one bench run.
+CHANGE_RUNS = 3
+CHANGE_RATIO_TARGET = 1.2
+DEV_TARGET_S = 20
+BROKEN_TARGET_S = 60
 
 Json = dict[str, Any]
 
@@ -444,6 +453,133 @@ def upgrade_sources() -> Path:
     return target
 
 
+def change_sources(target: Path) -> Path:
+    """A copy of the sources to edit (the clone stays as it is): backend/ and frontend/."""
+    if not target.exists():
+        ignore = shutil.ignore_patterns("node_modules", ".next", ".venv", "__pycache__", ".*_cache")
+        for component in ("backend", "frontend"):
+            shutil.copytree(ROOT / component, target / component, ignore=ignore, symlinks=True)
+    return target
+
+
+def edit_backend(source: Path, label: str) -> None:
+    """The one-file change a developer makes: a module of the backend's app/ edited."""
+    marker = source / "backend/app/bench_change.py"
+    marker.write_text(f'"""Bench change {label} at {time.time()}."""\n', encoding="utf-8")
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def by_hand_change(source: Path, base: str, tag: str) -> Json:
+    """The same change typed by hand: docker build, docker save | ctr import, helm upgrade --wait, curl."""
+    steps: Json = {}
+    began = time.monotonic()
+    ref = f"todo-app/backend:{tag}"
+    build = ["docker", "build", "--quiet", "--build-arg", f"BASE_IMAGE={base}", "--tag", ref]
+    steps["build_s"], _ = timed([*build, str(source / "backend")], 900)
+    load = f"docker save {ref} | ctr --address {CONTAINERD} -n k8s.io images import -"
+    steps["load_s"], _ = timed(["bash", "-o", "pipefail", "-c", load], 600)
+    helm = ["helm", "upgrade", RELEASE, str(ROOT / "helm/todo-app"), "-n", NAMESPACE, "--reuse-values"]
+    steps["helm_upgrade_wait_s"], _ = timed(
+        [*helm, f"--set=backend.image.tag={tag}", "--wait", "--timeout=5m"], 400
+    )
+    wait_healthy(30)
+    return {"seconds": round(time.monotonic() - began, 1), "steps": steps}
+
+
+def inner_loop_change() -> Json:
+    """A one-file backend change through `make upgrade`, and typed by hand, CHANGE_RUNS times each.
+
+    Then `make rollback` against `helm rollback --wait` typed by hand, likewise interleaved.
+    """
+    source = change_sources(RAW / "change-src")
+    base = base_of(inspect(deployed_images()["backend"]))
+    upgrades, hands, rollbacks, hand_rollbacks = [], [], [], []
+    for n in range(CHANGE_RUNS):
+        edit_backend(source, f"make-{n}")
+        args = f"ANSIBLE_ARGS=-e images_project_dir={source}"
+        took, out = timed(["make", "upgrade", args], 900)
+        upgrades.append({"seconds": took, **playbook_facts(out)})
+        edit_backend(source, f"hand-{n}")
+        hands.append(by_hand_change(source, base, f"bench-hand-{int(time.time())}-{n}"))
+        took, out = timed(["make", "rollback"], 600)
+        rollbacks.append({"seconds": took, **playbook_facts(out)})
+        began = time.monotonic()
+        run(["helm", "rollback", RELEASE, "-n", NAMESPACE, "--wait", "--timeout=5m"], 400)
+        wait_healthy(30)
+        hand_rollbacks.append({"seconds": round(time.monotonic() - began, 1)})
+    # Leave the release on the clone's own sources.
+    timed(["make", "upgrade"], 900)
+    result: Json = {}
+    for name, runs in (
+        ("make_upgrade", upgrades),
+        ("by_hand", hands),
+        ("make_rollback", rollbacks),
+        ("helm_rollback_by_hand", hand_rollbacks),
+    ):
+        result[name] = {"seconds": median([r["seconds"] for r in runs]), "runs": runs}
+    result["upgrade_ratio"] = round(result["make_upgrade"]["seconds"] / result["by_hand"]["seconds"], 2)
+    result["rollback_ratio"] = round(
+        result["make_rollback"]["seconds"] / result["helm_rollback_by_hand"]["seconds"], 2
+    )
+    result["target_ratio"] = CHANGE_RATIO_TARGET
+    return result
+
+
+def dev_change() -> Json:
+    """`make dev` on a copy of the sources: a saved backend change until the new pod serves."""
+    source = change_sources(RAW / "dev-src")
+    argv = [sys.executable, "scripts/dev.py", "--project-dir", str(source)]
+    argv += ["--max-changes", str(CHANGE_RUNS), "--no-logs"]
+    lines: list[str] = []
+    seconds: list[float] = []
+    with subprocess.Popen(
+        argv, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as dev:
+        assert dev.stdout is not None
+        deadline = time.monotonic() + 900
+        for line in dev.stdout:
+            lines.append(line.rstrip())
+            if time.monotonic() > deadline:
+                dev.kill()
+                break
+            if "watching" in line or "serving" in line or "failed after" in line:
+                served = re.search(r"new pod serving ([0-9.]+) s after the save", line)
+                if served:
+                    seconds.append(float(served.group(1)))
+                if "failed after" in line:
+                    seconds.append(float("inf"))
+                if len(seconds) < CHANGE_RUNS and ("watching" in line or served or "failed after" in line):
+                    time.sleep(1)
+                    edit_backend(source, f"dev-{len(seconds)}")
+        dev.wait(timeout=60)
+    if len(seconds) < CHANGE_RUNS or float("inf") in seconds:
+        raise RuntimeError("make dev did not roll every change out: " + " | ".join(lines[-15:]))
+    timed(["make", "upgrade"], 900)  # back to the clone's own sources
+    return {"seconds": median(seconds), "runs_s": seconds, "target_s": DEV_TARGET_S}
+
+
+def broken_upgrade() -> Json:
+    """`make upgrade` to an image tag that is not there: until the previous release serves again."""
+    bad = json.dumps({"release_values": {"backend": {"image": {"tag": "bench-does-not-exist"}}}})
+    began = time.monotonic()
+    done = run(["make", "upgrade", f"ANSIBLE_ARGS=-e '{bad}'"], 900, check=False)
+    wait_healthy(60)
+    took = round(time.monotonic() - began, 1)
+    if done.returncode == 0:
+        raise RuntimeError("the broken upgrade succeeded")
+    reason = re.search(r"cannot become Ready, giving up after ([0-9.]+) s", done.stdout)
+    return {
+        "seconds": took,
+        "gave_up_after_s": float(reason.group(1)) if reason else None,
+        "rolled_back": "The release was rolled back to revision" in done.stdout,
+        "target_s": BROKEN_TARGET_S,
+    }
+
+
 def remove_app_images(images: dict[str, str]) -> Json:
     removed = []
     for ref in images.values():
@@ -564,6 +700,62 @@ def duration(entry: Json | None, key: str = "seconds") -> str:
     return f"{entry[key]:.1f} s"
 
 
+def inner_loop_markdown(m: Json) -> list[str]:
+    """The inner loop: each playbook figure beside what it is held against, with the ratio."""
+    change, dev, broken = m.get("change", {}), m.get("dev_change", {}), m.get("broken_upgrade", {})
+    if not (change.get("ok") or dev.get("ok") or broken.get("ok")):
+        return []
+    lines = [
+        "## The inner loop",
+        "",
+        f"Medians of {CHANGE_RUNS} runs each, interleaved in this run; a one-file change in `backend/app`.",
+        "",
+        "| what | time | compared with | time | ratio | target |",
+        "|---|---:|---|---:|---:|---|",
+    ]
+    if change.get("ok"):
+        up, hand = change["make_upgrade"], change["by_hand"]
+        lines.append(
+            f"| change → Ready through `make upgrade` | {up['seconds']:.1f} s "
+            f"| by hand: docker build, ctr import, helm upgrade --wait, curl | {hand['seconds']:.1f} s "
+            f"| {change['upgrade_ratio']:.2f}x | <= {change['target_ratio']}x |"
+        )
+        back, hand_back = change["make_rollback"], change["helm_rollback_by_hand"]
+        lines.append(
+            f"| `make rollback` | {back['seconds']:.1f} s | `helm rollback --wait` by hand "
+            f"| {hand_back['seconds']:.1f} s | {change['rollback_ratio']:.2f}x "
+            f"| <= {change['target_ratio']}x |"
+        )
+    if dev.get("ok"):
+        lines.append(
+            f"| save → new pod serving under `make dev` | {dev['seconds']:.1f} s | the target "
+            f"| {dev['target_s']} s | {dev['seconds'] / dev['target_s']:.2f}x | runs {dev['runs_s']} s |"
+        )
+    if broken.get("ok"):
+        lines.append(
+            f"| broken upgrade (missing image) → previous release serving | {broken['seconds']:.1f} s "
+            f"| the target | {broken['target_s']} s | {broken['seconds'] / broken['target_s']:.2f}x "
+            f"| gave up after {broken['gave_up_after_s']} s of waiting; "
+            f"rolled back: {broken['rolled_back']} |"
+        )
+    for name, entry in (("change", change), ("dev_change", dev), ("broken_upgrade", broken)):
+        if entry and not entry.get("ok"):
+            lines.append(
+                f"| {name} | error | {(entry.get('error') or entry.get('skipped', ''))[:160]} | | | |"
+            )
+    if change.get("ok"):
+        steps = [run["steps"] for run in change["by_hand"]["runs"]]
+        lines += [
+            "",
+            "By hand, per step (median): "
+            + ", ".join(
+                f"{key.removesuffix('_s')} {median([step[key] for step in steps]):.1f} s" for key in steps[0]
+            ),
+        ]
+    lines.append("")
+    return lines
+
+
 def markdown(results: Json) -> str:
     m = results["measurements"]
     lines = [
@@ -650,8 +842,12 @@ def markdown(results: Json) -> str:
         ]
     lines.append("")
 
+    lines += inner_loop_markdown(m)
+
     traffic_rows = [
-        (name, m[name]["traffic"]) for name in ("upgrade", "rollback") if "traffic" in m.get(name, {})
+        (name, m[name]["traffic"])
+        for name in ("upgrade", "rollback", "broken_upgrade")
+        if "traffic" in m.get(name, {})
     ]
     if traffic_rows:
         lines += ["## Requests during rollouts", "", "| rollout | rate | sent | failed | p50 | p99 |"]
@@ -805,6 +1001,9 @@ def main(argv: list[str]) -> int:
     bench.measure("plan", plan)
     bench.measure("upgrade", upgrade)
     bench.measure("rollback", rollback)
+    bench.measure("change", inner_loop_change)
+    bench.measure("dev_change", dev_change)
+    bench.measure("broken_upgrade", lambda: under_traffic("broken_upgrade", broken_upgrade))
     bench.measure("load", load)
     bench.measure("cold", cold)
     if any(not entry.get("ok") for entry in m.values()):

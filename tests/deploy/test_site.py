@@ -28,6 +28,10 @@ from .conftest import (
 
 pytestmark = pytest.mark.cluster
 
+# A rollout that can never get Ready is undone well before release_timeout (5 min): the whole
+# make upgrade, rollback included, within this (issue 11: the previous release serving in 60 s).
+FAIL_FAST_SECONDS = 90
+
 
 class _Traffic:
     """Steady requests (20/s) against the NodePort while a rollout runs, counting failures."""
@@ -130,20 +134,45 @@ def test_a_value_the_chart_rejects_fails_before_anything_changes(deployed: Run) 
 
 def test_an_upgrade_whose_pods_never_get_ready_is_explained_and_rolled_back(deployed: Run) -> None:
     before_revision, before_tag = revision(), image_tag("backend")
+    started = time.monotonic()
+    # The default release_timeout (5 min): the missing image is given up on at first sight.
     run = run_playbook(
         "playbooks/upgrade.yml",
-        *extra_vars(
-            {"release_values": {"backend": {"image": {"tag": "does-not-exist"}}}, "release_timeout": "40s"}
-        ),
+        *extra_vars({"release_values": {"backend": {"image": {"tag": "does-not-exist"}}}}),
         timeout=1800,
     )
+    elapsed = time.monotonic() - started
     assert run.returncode != 0
-    # The failing pod's events are printed before the rollback, then helm's error.
+    assert "cannot become Ready, giving up after" in run.output
+    # The failing pod's events are printed before the rollback, then the reason.
     assert "ErrImageNeverPull" in run.output
     assert run.output.index("ErrImageNeverPull") < run.output.index("rolling back to revision")
     assert f"The release was rolled back to revision {before_revision}" in run.output
+    assert elapsed < FAIL_FAST_SECONDS, f"the broken upgrade took {elapsed:.0f} s to be undone"
     status = json.loads(helm("status", RELEASE, "--output=json").stdout)
     assert status["info"]["status"] == "deployed"
+    assert image_tag("backend") == before_tag
+    assert http_get("/api/ready").status == 200
+
+
+def test_an_upgrade_whose_migration_keeps_failing_is_given_up_on_and_rolled_back(deployed: Run) -> None:
+    before_revision, before_tag = revision(), image_tag("backend")
+    # The migration init container cannot reach its database: it exits 1 after a second, and
+    # the kubelet restarts it until release_crash_limit restarts end the wait.
+    unreachable = {"name": "DATABASE_URL", "value": "postgresql://nobody:none@127.0.0.1:9/none"}
+    started = time.monotonic()
+    run = run_playbook(
+        "playbooks/upgrade.yml",
+        *extra_vars(
+            {"release_values": {"backend": {"extraEnv": [unreachable], "migrations": {"waitSeconds": 1}}}}
+        ),
+        timeout=1800,
+    )
+    elapsed = time.monotonic() - started
+    assert run.returncode != 0
+    assert "init container migrate: CrashLoopBackOff (exit code 1, restarted 2 times" in run.output
+    assert f"The release was rolled back to revision {before_revision}" in run.output
+    assert elapsed < FAIL_FAST_SECONDS + 60, f"the failing migration took {elapsed:.0f} s to be undone"
     assert image_tag("backend") == before_tag
     assert http_get("/api/ready").status == 200
 
