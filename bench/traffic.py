@@ -1,6 +1,7 @@
 """Send steady HTTP traffic to the app until told to stop, then write what happened as JSON.
 
-Used by the molecule side_effect (upgrade and rollback under traffic) and by ``bench/run.py``.
+Used by the molecule side_effect (upgrade and rollback under traffic), by ``bench/run.py`` and by
+the deploy tests (``tests/deploy/conftest.py``: ``Traffic``): one traffic generator for all three.
 Requests go out on a fixed schedule (``--rate`` per second, alternating over ``--path``), each
 on a new connection, so a pod that stops accepting connections during a rollout is counted
 instead of being hidden behind a kept-alive socket. A request fails when it raises, times out or

@@ -3,10 +3,7 @@ secrets out of Helm and logs, and refuses bad input before changing anything."""
 
 from __future__ import annotations
 
-import collections
-import http.client
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from .conftest import (
     RELEASE,
     AppUser,
     Run,
+    Traffic,
     changed_source,
     extra_vars,
     helm,
@@ -31,42 +29,6 @@ pytestmark = pytest.mark.cluster
 # A rollout that can never get Ready is undone well before release_timeout (5 min): the whole
 # make upgrade, rollback included, within this (issue 11: the previous release serving in 60 s).
 FAIL_FAST_SECONDS = 90
-
-
-class _Traffic:
-    """Steady requests (20/s) against the NodePort while a rollout runs, counting failures."""
-
-    def __init__(self, path: str, per_second: int = 20) -> None:
-        self.path, self.interval = path, 1 / per_second
-        self.sent, self.failures = 0, collections.Counter[str]()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            self.sent += 1
-            try:
-                status = http_get(self.path).status
-                if status != 200:
-                    self.failures[f"HTTP {status}"] += 1
-            except (OSError, http.client.HTTPException) as exc:
-                self.failures[type(exc).__name__ + ": " + str(exc)[:80]] += 1
-            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
-
-    def __enter__(self) -> _Traffic:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def assert_nothing_lost(self, minimum: int) -> None:
-        assert self.sent >= minimum, f"only {self.sent} requests were sent during the rollout"
-        assert not self.failures, (
-            f"{sum(self.failures.values())} of {self.sent} requests failed: {dict(self.failures)}"
-        )
 
 
 def test_site_deploys_a_healthy_release_and_proves_it(deployed: Run) -> None:
@@ -185,7 +147,7 @@ def test_an_upgrade_after_a_source_change_rolls_without_downtime_and_rollback_re
     task_id = session.create_task("survives the upgrade and the rollback")
     source = changed_source(tmp_path / "src")
 
-    with _Traffic("/api/ready") as traffic:
+    with Traffic(tmp_path / "traffic-upgrade", "/api/ready") as traffic:
         upgrade = run_playbook(
             "playbooks/upgrade.yml", *extra_vars({"images_project_dir": str(source)}), timeout=1800
         )
@@ -198,7 +160,7 @@ def test_an_upgrade_after_a_source_change_rolls_without_downtime_and_rollback_re
     assert task_id in session.task_ids()
 
     upgraded_revision = revision()
-    with _Traffic("/api/ready") as traffic:
+    with Traffic(tmp_path / "traffic-rollback", "/api/ready") as traffic:
         rollback = run_playbook("playbooks/rollback.yml", timeout=1800)
     assert rollback.returncode == 0, rollback.output[-6000:]
     assert "Ready in" in rollback.output and "is listed" in rollback.output
