@@ -36,7 +36,8 @@ options:
 
 EXAMPLES = r"""
 __toolchain_platform: "{{ ansible_facts.system | toolchain_platform(ansible_facts.architecture) }}"
-__toolchain_selected: "{{ __toolchain_specs | toolchain_releases(__toolchain_platform, __toolchain_all_checksums) }}"
+# each tool's url, archive_member, sha256, goos and goarch on that platform
+__toolchain_tools: "{{ __toolchain_specs | toolchain_releases(__toolchain_platform, __toolchain_checksums) }}"
 """
 
 RETURN = r"""

@@ -71,7 +71,13 @@ def write_executable(path: Path, text: str) -> Path:
     return path
 
 
-def toolchain(scratch: Path, *args: str, as_non_root: bool = False, path: str = "/usr/bin:/bin", **env: str) -> Run:
+def toolchain(
+    scratch: Path,
+    *args: str,
+    as_non_root: bool = False,
+    path: str = "/usr/bin:/bin",
+    env: dict[str, str] | None = None,
+) -> Run:
     """playbooks/toolchain.yml with its cache, helm plugins and HOME in ``scratch``, PATH without
     Go (unless ``path`` adds it), no Docker engine to manage and no package list of its own."""
     environment = {
@@ -82,31 +88,70 @@ def toolchain(scratch: Path, *args: str, as_non_root: bool = False, path: str = 
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_REMOTE_TEMP": str(scratch / "home" / ".ansible" / "tmp"),
-        **env,
+        **(env or {}),
     }
     # An inventory of localhost alone and a stand-in vault client: the role reads no secret, and
     # HOME is the scratch one, where the real vault password is not.
     (scratch / "hosts.yml").write_text(
-        json.dumps({"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}})
+        json.dumps(
+            {
+                "all": {
+                    "hosts": {
+                        "localhost": {
+                            "ansible_connection": "local",
+                            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                        }
+                    }
+                }
+            }
+        )
     )
     vault = write_executable(scratch / "vault-client.sh", "#!/bin/sh\necho unused\n")
-    environment |= {"ANSIBLE_INVENTORY": str(scratch / "hosts.yml"), "ANSIBLE_VAULT_IDENTITY_LIST": f"todo@{vault}"}
-    command = [str(BIN_DIR / "ansible-playbook"), "playbooks/toolchain.yml", "-e", "toolchain_docker_manage=false", *args]
+    environment |= {
+        "ANSIBLE_INVENTORY": str(scratch / "hosts.yml"),
+        "ANSIBLE_VAULT_IDENTITY_LIST": f"todo@{vault}",
+    }
+    command = [
+        str(BIN_DIR / "ansible-playbook"),
+        "playbooks/toolchain.yml",
+        "-e",
+        "toolchain_docker_manage=false",
+        *args,
+    ]
     if as_non_root and os.geteuid() == 0:
         # The venv's interpreter may live where only root reads (pyenv under /root): run ansible
         # with the system Python 3 on the venv's packages.
         environment["PYTHONPATH"] = site.getsitepackages()[0]
-        command = [RUNUSER, "-u", NON_ROOT_USER, "--", "env", "-i", *(f"{k}={v}" for k, v in environment.items()), "/usr/bin/python3", *command]
+        command = [
+            RUNUSER,
+            "-u",
+            NON_ROOT_USER,
+            "--",
+            "env",
+            "-i",
+            *(f"{k}={v}" for k, v in environment.items()),
+            "/usr/bin/python3",
+            *command,
+        ]
         environment = {"PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False
+        command,
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+        check=False,
     )
     return Run(proc.returncode, proc.stdout)
 
 
 def created(scratch: Path) -> list[str]:
     """What a run left in the scratch cache and plugins directories."""
-    return sorted(str(p.relative_to(scratch)) for root in ("cache", "plugins") for p in (scratch / root).rglob("*"))
+    return sorted(
+        str(p.relative_to(scratch)) for root in ("cache", "plugins") for p in (scratch / root).rglob("*")
+    )
 
 
 needs_non_root = pytest.mark.skipif(
@@ -118,7 +163,12 @@ needs_non_root = pytest.mark.skipif(
 @needs_non_root
 def test_a_build_without_go_is_refused_before_anything_changes(scratch: Path) -> None:
     run = toolchain(
-        scratch, "-e", "toolchain_source=build", "-e", '{"toolchain_go_search_dirs": [], "toolchain_os_packages": []}', as_non_root=True
+        scratch,
+        "-e",
+        "toolchain_source=build",
+        "-e",
+        '{"toolchain_go_search_dirs": [], "toolchain_os_packages": []}',
+        as_non_root=True,
     )
     assert run.returncode != 0
     assert "needs the Go toolchain, and no `go` was found: looked on PATH (/usr/bin:/bin)" in run.output
@@ -131,8 +181,12 @@ def test_a_build_without_go_is_refused_before_anything_changes(scratch: Path) ->
 
 
 @needs_non_root
-def test_missing_debian_packages_are_named_with_the_sudo_command_before_anything_changes(scratch: Path) -> None:
-    run = toolchain(scratch, "-e", '{"toolchain_extra_packages": ["todo-app-absent-package"]}', as_non_root=True)
+def test_missing_debian_packages_are_named_with_the_sudo_command_before_anything_changes(
+    scratch: Path,
+) -> None:
+    run = toolchain(
+        scratch, "-e", '{"toolchain_extra_packages": ["todo-app-absent-package"]}', as_non_root=True
+    )
     assert run.returncode != 0
     assert "These Debian packages are missing: todo-app-absent-package." in run.output
     assert "`sudo apt-get install -y --no-install-recommends todo-app-absent-package`" in run.output
@@ -140,27 +194,42 @@ def test_missing_debian_packages_are_named_with_the_sudo_command_before_anything
 
 
 @pytest.mark.skipif(not HOST_PLATFORM, reason="not a linux amd64/arm64 host")
-def test_a_go_build_finds_go_outside_path_honours_the_platform_and_the_next_run_changes_nothing(scratch: Path) -> None:
+def test_a_go_build_finds_go_outside_path_honours_the_platform_and_the_next_run_changes_nothing(
+    scratch: Path,
+) -> None:
     go_dir = scratch / "go" / "bin"
     write_executable(go_dir / "go", GO_STUB)
     log = scratch / "go.log"
-    args = ("-e", "toolchain_source=build", "-e", json.dumps({"toolchain_go_search_dirs": [str(go_dir)], "toolchain_os_packages": []}))
+    args = (
+        "-e",
+        "toolchain_source=build",
+        "-e",
+        json.dumps({"toolchain_go_search_dirs": [str(go_dir)], "toolchain_os_packages": []}),
+    )
     env = {"STUB_LOG": str(log), "STUB_MODULE": str(scratch / "module")}
 
-    first = toolchain(scratch, *args, **env)
+    first = toolchain(scratch, *args, env=env)
     assert first.returncode == 0, first.output[-4000:]
     os_name, arch = HOST_PLATFORM.split("-")
     builds = log.read_text().splitlines()
     assert len(builds) == 4, builds  # helm, kubectl, helm-diff, and helm-diff's module lookup
     assert all(f"GOOS={os_name} GOARCH={arch}" in line for line in builds if " list " not in f" {line}")
     assert any(line.startswith("install ") and "helm.sh/helm/v3/cmd/helm@v3.19.0" in line for line in builds)
-    assert any(line.startswith("build ") and line.split(" GOOS=")[0].endswith("k8s.io/kubernetes/cmd/kubectl") for line in builds)
+    assert any(
+        line.startswith("build ") and line.split(" GOOS=")[0].endswith("k8s.io/kubernetes/cmd/kubectl")
+        for line in builds
+    )
     bin_dir = scratch / "cache" / "todo-app" / "bin"
-    assert sorted(p.name for p in bin_dir.iterdir()) == ["helm", "kubectl"], "a client-only run provides no provider tools"
-    assert subprocess.run([bin_dir / "kubectl"], capture_output=True, text=True, check=True).stdout.split()[-1] == f"{os_name}/{arch}"
+    assert sorted(p.name for p in bin_dir.iterdir()) == ["helm", "kubectl"], (
+        "a client-only run provides no provider tools"
+    )
+    assert (
+        subprocess.run([bin_dir / "kubectl"], capture_output=True, text=True, check=True).stdout.split()[-1]
+        == f"{os_name}/{arch}"
+    )
     assert (scratch / "plugins" / "diff" / "bin" / "diff").exists()
 
-    again = toolchain(scratch, *args, **env)
+    again = toolchain(scratch, *args, env=env)
     assert again.returncode == 0, again.output[-4000:]
     assert again.recap()["changed"] == 0
     assert "Checking the toolchain" not in again.output, "the stamp must answer a run that changes nothing"
@@ -183,7 +252,9 @@ def release_server(scratch: Path) -> Iterator[tuple[str, bytes]]:
 
 
 @pytest.mark.skipif(not HOST_PLATFORM, reason="not a linux amd64/arm64 host")
-def test_a_download_is_kept_only_when_it_matches_its_pinned_sha256(scratch: Path, release_server: tuple[str, bytes]) -> None:
+def test_a_download_is_kept_only_when_it_matches_its_pinned_sha256(
+    scratch: Path, release_server: tuple[str, bytes]
+) -> None:
     url, body = release_server
     stubs = scratch / "stubs"
     write_executable(stubs / "helm", HELM_STUB)  # an installed helm at the pinned version is used as it is

@@ -49,13 +49,20 @@ def role_value(expression: str, system: str = "Linux", architecture: str = "x86_
         variables.update(_trusted(yaml.safe_load((ROLE / name / "main.yml").read_text())))
     variables.update(
         toolchain_cache_dir="/cache",
-        ansible_facts={"system": system, "architecture": architecture, "os_family": "Debian", "env": {"PATH": "/usr/bin"}},
+        ansible_facts={
+            "system": system,
+            "architecture": architecture,
+            "os_family": "Debian",
+            "env": {"PATH": "/usr/bin"},
+        },
     )
     variables.update(overrides)
     return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(expression))
 
 
-def releases(system: str, architecture: str, provider: str = "local", **overrides: Any) -> dict[str, dict[str, Any]]:
+def releases(
+    system: str, architecture: str, provider: str = "local", **overrides: Any
+) -> dict[str, dict[str, Any]]:
     tools = role_value(
         "{{ __toolchain_tools + __toolchain_kubernetes_tools }}",
         system,
@@ -67,7 +74,9 @@ def releases(system: str, architecture: str, provider: str = "local", **override
 
 
 @pytest.mark.parametrize(("facts", "name"), PLATFORMS.items())
-def test_the_facts_of_each_supported_host_name_its_release_platform(facts: tuple[str, str], name: str) -> None:
+def test_the_facts_of_each_supported_host_name_its_release_platform(
+    facts: tuple[str, str], name: str
+) -> None:
     platform = toolchain.toolchain_platform(*facts)
     assert platform["name"] == name
     assert f"{platform['os']}-{platform['arch']}" == name
@@ -112,7 +121,9 @@ def test_each_platform_has_its_own_pin() -> None:
 
 
 @pytest.mark.parametrize("facts", [("Linux", "x86_64"), ("Linux", "aarch64")])
-def test_the_local_clusters_binaries_are_for_linux_and_unpinned_ones_carry_no_checksum(facts: tuple[str, str]) -> None:
+def test_the_local_clusters_binaries_are_for_linux_and_unpinned_ones_carry_no_checksum(
+    facts: tuple[str, str],
+) -> None:
     tools = releases(*facts)
     assert SHA256.match(tools["kubelet"]["sha256"])
     for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"):
@@ -154,17 +165,24 @@ def test_the_provider_entry_point_provides_only_the_providers_tools() -> None:
         __toolchain_entry="provider",
     )
     assert sorted(tools) == sorted(["coredns", "local-path-provisioner", *SERVER])
-    assert role_value("{{ __toolchain_helm_diff }}", toolchain_cluster_provider="kind", __toolchain_entry="provider") is False
-    assert role_value("{{ __toolchain_stamp_path }}", toolchain_cluster_provider="kind", __toolchain_entry="provider") == (
-        "/cache/state/toolchain-kind.json"
+    assert (
+        role_value(
+            "{{ __toolchain_helm_diff }}", toolchain_cluster_provider="kind", __toolchain_entry="provider"
+        )
+        is False
     )
+    assert role_value(
+        "{{ __toolchain_stamp_path }}", toolchain_cluster_provider="kind", __toolchain_entry="provider"
+    ) == ("/cache/state/toolchain-kind.json")
 
 
 def test_pins_belong_to_one_version_and_toolchain_checksums_adds_more() -> None:
     other = releases("Linux", "x86_64", toolchain_helm_version="v3.19.1")["helm"]
     assert other["url"].endswith("helm-v3.19.1-linux-amd64.tar.gz") and other["sha256"] == ""
     pin = "ab" * 32
-    added = releases("Linux", "x86_64", toolchain_checksums={"kube-proxy": {"v1.33.13": {"linux-amd64": pin.upper()}}})
+    added = releases(
+        "Linux", "x86_64", toolchain_checksums={"kube-proxy": {"v1.33.13": {"linux-amd64": pin.upper()}}}
+    )
     assert added["kube-proxy"]["sha256"] == pin
     assert SHA256.match(added["kubelet"]["sha256"]), "adding a pin must keep the role's own"
 
@@ -182,8 +200,17 @@ def tool(name: str, sha256: str = "", url: str = "https://example.invalid/x") ->
 
 
 def test_a_tool_is_kept_linked_downloaded_or_built() -> None:
-    tools = [tool("cached"), tool("onpath"), tool("pinned", sha256="0" * 64), tool("unpinned"), tool("sourceonly", url="")]
-    plan = {t["name"]: t for t in toolchain.toolchain_plan(tools, ["cached"], {"onpath": "/usr/bin/onpath"}, "auto")}
+    tools = [
+        tool("cached"),
+        tool("onpath"),
+        tool("pinned", sha256="0" * 64),
+        tool("unpinned"),
+        tool("sourceonly", url=""),
+    ]
+    plan = {
+        t["name"]: t
+        for t in toolchain.toolchain_plan(tools, ["cached"], {"onpath": "/usr/bin/onpath"}, "auto")
+    }
     assert {name: t["action"] for name, t in plan.items()} == {
         "cached": "keep",
         "onpath": "link",
