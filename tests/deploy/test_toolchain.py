@@ -77,8 +77,9 @@ def toolchain(
     as_non_root: bool = False,
     path: str = "/usr/bin:/bin",
     env: dict[str, str] | None = None,
+    playbook: str = "playbooks/toolchain.yml",
 ) -> Run:
-    """playbooks/toolchain.yml with its cache, helm plugins and HOME in ``scratch``, PATH without
+    """``playbook`` (playbooks/toolchain.yml) with its cache, helm plugins and HOME in ``scratch``, PATH without
     Go (unless ``path`` adds it), no Docker engine to manage and no package list of its own."""
     environment = {
         "HOME": str(scratch / "home"),
@@ -113,7 +114,7 @@ def toolchain(
     }
     command = [
         str(BIN_DIR / "ansible-playbook"),
-        "playbooks/toolchain.yml",
+        playbook,
         "-e",
         "toolchain_docker_manage=false",
         *args,
@@ -145,6 +146,16 @@ def toolchain(
         check=False,
     )
     return Run(proc.returncode, proc.stdout)
+
+
+def built(log_lines: list[str]) -> list[str]:
+    """The binaries the stand-in Go was asked to build, from its log."""
+    names = []
+    for line in log_lines:
+        for arg in line.split(" GOOS=")[0].split():
+            if "@" in arg or arg.startswith("k8s.io/kubernetes/cmd/"):
+                names.append(arg.split("@")[0].rsplit("/", 1)[-1])
+    return names
 
 
 def created(scratch: Path) -> list[str]:
@@ -290,3 +301,74 @@ def test_a_download_with_no_pinned_sha256_is_refused_saying_how_to_pin_it(scratc
     assert "kubectl v1.33.99 for" in run.output and "has no pinned sha256" in run.output
     assert "/kubectl.sha256) as toolchain_checksums: {kubectl: {v1.33.99:" in run.output
     assert created(scratch) == []
+
+
+@pytest.mark.skipif(not HOST_PLATFORM, reason="not a linux amd64/arm64 host")
+@pytest.mark.parametrize(
+    ("provider", "tools"),
+    [
+        ("kind", ["kind"]),
+        (
+            "local",
+            [
+                "coredns",
+                "local-path-provisioner",
+                "kube-apiserver",
+                "kube-controller-manager",
+                "kube-scheduler",
+                "kubelet",
+                "kube-proxy",
+            ],
+        ),
+    ],
+)
+def test_the_provider_entry_point_provides_that_providers_tools_only_once(
+    scratch: Path, provider: str, tools: list[str]
+) -> None:
+    """What the cluster role calls once cluster_provider=auto has chosen."""
+    go_dir = scratch / "go" / "bin"
+    write_executable(go_dir / "go", GO_STUB)
+    log = scratch / "go.log"
+    play = scratch / "provider.yml"
+    play.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "Provide one provider's tools",
+                    "hosts": "localhost",
+                    "gather_facts": True,
+                    "gather_subset": ["min"],
+                    "tasks": [
+                        {
+                            "name": "Provide the tools",
+                            "ansible.builtin.include_role": {"name": "toolchain", "tasks_from": "provider"},
+                            "vars": {"toolchain_cluster_provider": provider},
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    settings = {
+        "toolchain_source": "build",
+        "toolchain_go_search_dirs": [str(go_dir)],
+        "toolchain_local_packages": [],
+    }
+    env = {"STUB_LOG": str(log), "STUB_MODULE": str(scratch / "module")}
+
+    first = toolchain(scratch, "-e", json.dumps(settings), env=env, playbook=str(play))
+    assert first.returncode == 0, first.output[-4000:]
+    builds = log.read_text().splitlines()
+    assert sorted(built(builds)) == sorted(tools)
+    os_name, arch = HOST_PLATFORM.split("-")
+    assert all(f"GOOS={os_name} GOARCH={arch}" in line for line in builds)
+    cache = scratch / "cache" / "todo-app"
+    assert (cache / "state" / f"toolchain-{provider}.json").exists()
+    assert not (cache / "state" / "toolchain.json").exists(), "the provider's stamp is its own"
+    assert not (scratch / "plugins" / "diff").exists(), "helm-diff is a client tool"
+    assert not (cache / "kubernetes" / "v1.33.13" / "kubectl").exists(), "kubectl is a client tool"
+
+    again = toolchain(scratch, "-e", json.dumps(settings), env=env, playbook=str(play))
+    assert again.returncode == 0, again.output[-4000:]
+    assert again.recap()["changed"] == 0
+    assert log.read_text().splitlines() == builds, "nothing is built twice"
