@@ -278,7 +278,7 @@ def test_trusted_proxies_are_rendered_comma_separated() -> None:
 def test_trusting_proxies_without_network_policies_is_refused(helm: str) -> None:
     stderr = template_error("--set", JWT, "--set", "networkPolicy.enabled=false")
     assert "backend.trustedProxies (10.244.0.0/16) is set but networkPolicy.enabled is false" in stderr
-    assert "set backend.trustedProxies=[]" in stderr
+    assert "--set-json 'backend.trustedProxies=[]'" in stderr
 
 
 @pytest.mark.parametrize("entry", ["*", "0.0.0.0/33", "frontend", "10.244.0.0/16,10.0.0.0/8", "256.1.1.1"])

@@ -262,7 +262,7 @@ catches types and enums; this catches what depends on more than one value.
 {{- $messages = append $messages (printf "networkPolicy.externalDatabase.host %q is set but %s: unset it (it only says where a database whose URL is in existingSecret lives)" .Values.networkPolicy.externalDatabase.host (ternary "secrets.databaseUrl names the database, and its host is used" "the embedded PostgreSQL is used" (not (empty .Values.secrets.databaseUrl)))) }}
 {{- end }}
 {{- if and .Values.backend.trustedProxies (not .Values.networkPolicy.enabled) }}
-{{- $messages = append $messages (printf "backend.trustedProxies (%s) is set but networkPolicy.enabled is false: any pod in those networks could then name any client address and get fresh login attempts with each. Enable network policies (only the frontend may reach the backend), or set backend.trustedProxies=[] (every user behind a frontend pod then shares its rate limits)" (join ", " .Values.backend.trustedProxies)) }}
+{{- $messages = append $messages (printf "backend.trustedProxies (%s) is set but networkPolicy.enabled is false: any pod in those networks could then name any client address and get fresh login attempts with each. Enable network policies (only the frontend may reach the backend), or empty backend.trustedProxies (--set-json 'backend.trustedProxies=[]'; every user behind a frontend pod then shares its rate limits)" (join ", " .Values.backend.trustedProxies)) }}
 {{- end }}
 {{- $turnMs := mulf (float64 .Values.backend.limits.chatTurnDeadlineSeconds) 1000 }}
 {{- if ge $turnMs (float64 .Values.frontend.limits.proxyChatTimeoutMs) }}
