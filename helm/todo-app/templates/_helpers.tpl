@@ -172,8 +172,9 @@ Kubernetes only expands $(VAR) references to variables defined earlier in the li
 {{- end }}
 
 {{/*
-The backend's limits (backend.limits) and the proxies it trusts, one setting each. Integers go through int64 so that
-large ones are not printed in exponent form (1.048576e+06), which the settings would refuse.
+The backend's limits (backend.limits) and the proxies it trusts, one setting each. Integers
+go through int64 so that large ones are not printed in exponent form (1.048576e+06), which the
+settings would refuse.
 */}}
 {{- define "todo-app.backend.limitsEnv" -}}
 {{- $limits := .Values.backend.limits }}
