@@ -90,8 +90,8 @@ rollback: venv ## Roll back to the previous release (REVISION=n for a given one)
 	$(PLAYBOOK) playbooks/rollback.yml $(if $(REVISION),-e release_rollback_revision=$(REVISION))
 
 .PHONY: teardown
-teardown: venv ## Remove the release and its namespace (CLUSTER=1 also deletes the cluster)
-	$(PLAYBOOK) playbooks/teardown.yml $(if $(CLUSTER),-e teardown_cluster=true)
+teardown: venv ## Remove the release, keeping the database's data (DATA=1 deletes the namespace with it; CLUSTER=1 DATA=1 the cluster too)
+	$(PLAYBOOK) playbooks/teardown.yml $(if $(DATA),-e teardown_delete_data=true) $(if $(CLUSTER),-e teardown_cluster=true)
 
 # --- proof ------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.agent import ChatLimiter
 from app.api.errors import (
@@ -72,6 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last runs first: the request log also records the 413s.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     app.add_middleware(RequestLogMiddleware)
+    # Outermost, so everything after it (limits, logs) sees the client a trusted proxy named.
+    # The server's own copy of this middleware is off (the image runs uvicorn with
+    # --no-proxy-headers): it would trust 127.0.0.1, i.e. a port-forward into the pod.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     # Any route touching the database answers 503 when it is down.
     api = APIRouter(prefix="/api", responses=SERVICE_UNAVAILABLE)

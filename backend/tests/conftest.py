@@ -146,12 +146,13 @@ ClientWith = Callable[..., TestClient]
 
 @pytest.fixture
 def client_with(database_url: str) -> Iterator[ClientWith]:
-    """Factory: a client on the test database whose app has these settings (e.g. limits)."""
+    """Factory: a client on the test database whose app has these settings (e.g. limits),
+    connecting from the address `peer` (the TCP peer the server sees)."""
     with contextlib.ExitStack() as stack:
 
-        def factory(**overrides: Any) -> TestClient:
+        def factory(*, peer: str = "testclient", **overrides: Any) -> TestClient:
             app = create_app(make_settings(database_url, **overrides))
-            return stack.enter_context(TestClient(app))
+            return stack.enter_context(TestClient(app, client=(peer, 50000)))
 
         yield factory
 

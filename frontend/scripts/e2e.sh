@@ -107,7 +107,10 @@ echo "==> migrations"
 (cd "$BACKEND_DIR" && .venv/bin/python -m app.migrate) >"$WORK_DIR/migrate.log" 2>&1
 
 echo "==> backend on :$BACKEND_PORT"
-(cd "$BACKEND_DIR" && exec .venv/bin/uvicorn app.main:app --host 127.0.0.1 --port "$BACKEND_PORT") \
+# As in the image: the app, not uvicorn, decides whose X-Forwarded-For counts; here the
+# frontend on loopback is the trusted proxy.
+(cd "$BACKEND_DIR" && TRUSTED_PROXIES=127.0.0.1 exec .venv/bin/uvicorn app.main:app --host 127.0.0.1 \
+  --port "$BACKEND_PORT" --no-proxy-headers) \
   >"$WORK_DIR/backend.log" 2>&1 &
 PIDS+=($!)
 

@@ -74,7 +74,8 @@ CASES: tuple[Case, ...] = (
         (JWT, "backend.autoscaling.enabled=true", "frontend.autoscaling.enabled=true"),
     ),
     Case("ingress", (JWT, "ingress.enabled=true", "ingress.className=nginx")),
-    Case("networkpolicy-off", (JWT, "networkPolicy.enabled=false")),
+    # Without network policies any pod could forge X-Forwarded-For, so no proxy is trusted.
+    Case("networkpolicy-off", (JWT, "networkPolicy.enabled=false", "backend.trustedProxies=null")),
     Case("egress-open", (JWT, "networkPolicy.restrictEgress=false")),
     Case(
         "no-migrations-no-prestop",

@@ -553,7 +553,7 @@ def test_egress_is_limited_to_dns_database_backend_https(
 def test_external_database_egress_is_not_pinned_to_a_pod() -> None:
     docs = render("--set", JWT, "--set", EXTERNAL_DB)
     db_rule = next(r for r in policy(docs, BACKEND)["egress"] if r["ports"][0]["port"] == 5432)
-    assert "to" not in db_rule
+    assert [set(peer) for peer in db_rule["to"]] == [{"ipBlock"}]
     assert not find(docs, "NetworkPolicy", DB)
 
 
@@ -566,7 +566,10 @@ def test_egress_restriction_can_be_lifted() -> None:
 
 
 def test_network_policies_can_be_disabled() -> None:
-    assert not find(render("--set", JWT, "--set", "networkPolicy.enabled=false"), "NetworkPolicy")
+    docs = render(
+        "--set", JWT, "--set", "networkPolicy.enabled=false", "--set", "backend.trustedProxies=null"
+    )
+    assert not find(docs, "NetworkPolicy")
 
 
 def test_test_pod_carries_the_label_the_backend_policy_admits(

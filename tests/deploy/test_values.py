@@ -148,6 +148,22 @@ def test_an_external_database_names_no_database_secret(
     assert "auth" not in external["postgresql"]
 
 
+def test_an_external_database_tells_the_chart_where_it_is_and_nothing_secret(
+    playbook: Callable[..., Run], write_play: Callable[..., Path]
+) -> None:
+    """Its host and port (default 5432) become the backend's only database egress."""
+    assert "networkPolicy" not in _render(playbook, write_play, BASE_VARS)
+    external = _render(playbook, write_play, {**BASE_VARS, "secrets_database_url": DB_URL})
+    assert external["networkPolicy"] == {"externalDatabase": {"host": "db.example.com", "port": 5432}}
+    pooled = _render(
+        playbook,
+        write_play,
+        {**BASE_VARS, "secrets_database_url": "postgresql://u:db-password-marker@Pool.Example.com:6543/todo"},
+    )
+    assert pooled["networkPolicy"]["externalDatabase"] == {"host": "pool.example.com", "port": 6543}
+    assert "db-password-marker" not in json.dumps([external, pooled])
+
+
 def test_release_values_are_merged_over_the_rendered_ones(
     playbook: Callable[..., Run], write_play: Callable[..., Path]
 ) -> None:

@@ -41,8 +41,8 @@ def get_auth_throttle(request: Request) -> AuthThrottle:
 
 
 def get_client_address(request: Request) -> str:
-    """The peer address as uvicorn sees it: behind a proxy, the proxy's unless uvicorn is
-    told to trust its X-Forwarded-For (FORWARDED_ALLOW_IPS)."""
+    """The client's address: the peer that connected, or, when that peer is one of
+    TRUSTED_PROXIES, the address its X-Forwarded-For names (ProxyHeadersMiddleware)."""
     return request.client.host if request.client else "unknown"
 
 

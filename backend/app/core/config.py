@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Any, Literal
 
@@ -78,6 +79,10 @@ class Settings(BaseSettings):
     REGISTER_RATE_LIMIT_PER_CLIENT: str = "10/minute"
     # Argon2 needs 64 MiB per hash: this many at once, the rest answer 503 at once.
     PASSWORD_HASH_CONCURRENCY: int = Field(default=4, ge=1, le=64)
+    # The peers whose X-Forwarded-For is believed (the frontend's pods): IP addresses and
+    # networks, comma-separated. Empty, the default, believes none: the client is the peer
+    # that connected, so a header any client can write never picks its rate-limit bucket.
+    TRUSTED_PROXIES: str = ""
 
     @field_validator(
         "LOGIN_RATE_LIMIT_PER_CLIENT",
@@ -96,6 +101,29 @@ class Settings(BaseSettings):
                 "e.g. '30/minute' or '5 per 15 minutes'"
             )
         return value
+
+    @field_validator("TRUSTED_PROXIES")
+    @classmethod
+    def _check_trusted_proxies(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                raise ValueError(
+                    "TRUSTED_PROXIES must not be '*': trusting every peer lets any client "
+                    "choose the address it is rate-limited as; list the proxies' addresses "
+                    "or networks, e.g. '10.244.0.0/16'"
+                )
+            try:
+                if "/" in entry:
+                    ipaddress.ip_network(entry)
+                else:
+                    ipaddress.ip_address(entry)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{entry!r} in TRUSTED_PROXIES is not an IP address or network ({exc}); "
+                    "list addresses or CIDRs separated by commas, e.g. '10.244.0.0/16,10.0.0.5'"
+                ) from None
+        return ",".join(entries)
 
     @model_validator(mode="before")
     @classmethod
@@ -136,6 +164,10 @@ class Settings(BaseSettings):
         if self.RUN_MIGRATIONS_ON_STARTUP is not None:
             return self.RUN_MIGRATIONS_ON_STARTUP
         return self.ENVIRONMENT == "development"
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return self.TRUSTED_PROXIES.split(",") if self.TRUSTED_PROXIES else []
 
     @property
     def assistant_enabled(self) -> bool:

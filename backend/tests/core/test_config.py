@@ -121,3 +121,26 @@ def test_every_limit_is_documented_with_its_default(name: str) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     [row] = [line for line in readme.splitlines() if line.startswith(f"| `{name}` |")]
     assert f"`{Settings.model_fields[name].default}`" in row
+
+
+def test_trusted_proxies_default_to_none() -> None:
+    assert settings(JWT_SECRET=LONG_SECRET).trusted_proxies == []
+
+
+def test_trusted_proxies_are_addresses_and_networks() -> None:
+    s = settings(JWT_SECRET=LONG_SECRET, TRUSTED_PROXIES=" 10.244.0.0/16, 10.0.0.5 ,fd00::/8,")
+    assert s.trusted_proxies == ["10.244.0.0/16", "10.0.0.5", "fd00::/8"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("*", "must not be '\\*': trusting every peer lets any client choose"),
+        ("frontend", "'frontend' in TRUSTED_PROXIES is not an IP address or network"),
+        ("10.244.0.1/16", "'10.244.0.1/16' in TRUSTED_PROXIES is not an IP address or network"),
+        ("10.0.0.0/8,300.1.1.1", "'300.1.1.1' in TRUSTED_PROXIES"),
+    ],
+)
+def test_trusted_proxies_refuse_what_is_not_an_address(value: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        settings(JWT_SECRET=LONG_SECRET, TRUSTED_PROXIES=value)

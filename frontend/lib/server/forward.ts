@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { clientForwardedFor } from "./clientAddress";
 import { checkBodyHasType, checkDeclaredContentType, checkSameOrigin, maxBodyBytes, readBodyText } from "./guard";
 import {
   SESSION_COOKIE,
@@ -92,7 +93,12 @@ export async function forwardToBackend(
     const token = request.cookies.get(SESSION_COOKIE)?.value;
     const upstream = await fetchBackend(
       url,
-      { method: request.method, headers: forwardRequestHeaders(request.headers, token), body, redirect: "manual" },
+      {
+        method: request.method,
+        headers: forwardRequestHeaders(request.headers, token, clientForwardedFor(request.headers)),
+        body,
+        redirect: "manual",
+      },
       callOptions,
     );
     return relay(upstream);

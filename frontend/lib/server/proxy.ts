@@ -40,8 +40,11 @@ export class InvalidPathError extends Error {
   }
 }
 
-/** Headers for the backend call: a safe subset of the browser's plus the bearer token. */
-export function forwardRequestHeaders(incoming: Headers, token: string | undefined): Headers {
+/**
+ * Headers for the backend call: a safe subset of the browser's, the bearer token, and the client's
+ * address chain (`clientForwardedFor`), which the backend believes from the frontend's pods only.
+ */
+export function forwardRequestHeaders(incoming: Headers, token: string | undefined, forwardedFor?: string): Headers {
   const out = new Headers();
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = incoming.get(name);
@@ -49,6 +52,7 @@ export function forwardRequestHeaders(incoming: Headers, token: string | undefin
   }
   if (!out.has("accept")) out.set("accept", "application/json");
   if (token) out.set("authorization", `Bearer ${token}`);
+  if (forwardedFor) out.set("x-forwarded-for", forwardedFor);
   return out;
 }
 

@@ -118,7 +118,8 @@ postgres-password
 
 {{/*
 Backend environment, shared by the migration init container and the server so both see
-the same database and secrets. POSTGRES_PASSWORD comes before DATABASE_URL because
+the same database, secrets and limits (a limit the settings refuse then stops the migration,
+before any serving pod is replaced). POSTGRES_PASSWORD comes before DATABASE_URL because
 Kubernetes only expands $(VAR) references to variables defined earlier in the list.
 */}}
 {{- define "todo-app.backend.env" -}}
@@ -164,9 +165,60 @@ Kubernetes only expands $(VAR) references to variables defined earlier in the li
     configMapKeyRef:
       name: {{ include "todo-app.backend.fullname" . }}
       key: ENVIRONMENT
+{{ include "todo-app.backend.limitsEnv" . | trim }}
 {{- with .Values.backend.extraEnv }}
 {{ toYaml . }}
 {{- end }}
+{{- end }}
+
+{{/*
+The backend's limits (backend.limits) and the proxies it trusts, one setting each. Integers
+go through int64 so that large ones are not printed in exponent form (1.048576e+06), which the
+settings would refuse.
+*/}}
+{{- define "todo-app.backend.limitsEnv" -}}
+{{- $limits := .Values.backend.limits }}
+- name: TRUSTED_PROXIES
+  value: {{ join "," (.Values.backend.trustedProxies | default list) | quote }}
+- name: MAX_BODY_BYTES
+  value: {{ int64 $limits.maxBodyBytes | quote }}
+- name: LOGIN_RATE_LIMIT_PER_CLIENT
+  value: {{ $limits.loginRatePerClient | quote }}
+- name: LOGIN_RATE_LIMIT_PER_ACCOUNT
+  value: {{ $limits.loginRatePerAccount | quote }}
+- name: REGISTER_RATE_LIMIT_PER_CLIENT
+  value: {{ $limits.registerRatePerClient | quote }}
+- name: PASSWORD_HASH_CONCURRENCY
+  value: {{ int64 $limits.passwordHashConcurrency | quote }}
+- name: CHAT_MAX_CONCURRENT_PER_USER
+  value: {{ int64 $limits.chatMaxConcurrentPerUser | quote }}
+- name: CHAT_MAX_CONCURRENT_PER_POD
+  value: {{ int64 $limits.chatMaxConcurrentPerPod | quote }}
+- name: CHAT_HISTORY_MAX_MESSAGES
+  value: {{ int64 $limits.chatHistoryMaxMessages | quote }}
+- name: CHAT_HISTORY_MAX_CHARS
+  value: {{ int64 $limits.chatHistoryMaxChars | quote }}
+- name: CHAT_MODEL_CALL_TIMEOUT_SECONDS
+  value: {{ $limits.chatModelCallTimeoutSeconds | toString | quote }}
+- name: CHAT_TURN_DEADLINE_SECONDS
+  value: {{ $limits.chatTurnDeadlineSeconds | toString | quote }}
+- name: AGENT_MAX_ITERATIONS
+  value: {{ int64 $limits.agentMaxIterations | quote }}
+{{- end }}
+
+{{/*
+The frontend's limits (frontend.limits) and the proxies it trusts, one setting each.
+*/}}
+{{- define "todo-app.frontend.limitsEnv" -}}
+{{- $limits := .Values.frontend.limits }}
+- name: TRUSTED_PROXIES
+  value: {{ join "," (.Values.frontend.trustedProxies | default list) | quote }}
+- name: MAX_BODY_BYTES
+  value: {{ int64 $limits.maxBodyBytes | quote }}
+- name: PROXY_CHAT_TIMEOUT_MS
+  value: {{ int64 $limits.proxyChatTimeoutMs | quote }}
+- name: ALLOWED_ORIGINS
+  value: {{ join "," $limits.allowedOrigins | quote }}
 {{- end }}
 
 {{/*
@@ -207,6 +259,16 @@ catches types and enums; this catches what depends on more than one value.
 {{- $messages = append $messages (printf "%s.autoscaling.minReplicas (%d) is greater than %s.autoscaling.maxReplicas (%d)" $component (int $autoscaling.minReplicas) $component (int $autoscaling.maxReplicas)) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.networkPolicy.externalDatabase.host (or .Values.secrets.databaseUrl (include "todo-app.postgresql.enabled" .)) }}
+{{- $messages = append $messages (printf "networkPolicy.externalDatabase.host %q is set but %s: unset it (it only says where a database whose URL is in existingSecret lives)" .Values.networkPolicy.externalDatabase.host (ternary "secrets.databaseUrl names the database, and its host is used" "the embedded PostgreSQL is used" (not (empty .Values.secrets.databaseUrl)))) }}
+{{- end }}
+{{- if and .Values.backend.trustedProxies (not .Values.networkPolicy.enabled) }}
+{{- $messages = append $messages (printf "backend.trustedProxies (%s) is set but networkPolicy.enabled is false: any pod in those networks could then name any client address and get fresh login attempts with each. Enable network policies (only the frontend may reach the backend), or empty backend.trustedProxies (--set-json 'backend.trustedProxies=[]'; every user behind a frontend pod then shares its rate limits)" (join ", " .Values.backend.trustedProxies)) }}
+{{- end }}
+{{- $turnMs := mulf (float64 .Values.backend.limits.chatTurnDeadlineSeconds) 1000 }}
+{{- if ge $turnMs (float64 .Values.frontend.limits.proxyChatTimeoutMs) }}
+{{- $messages = append $messages (printf "backend.limits.chatTurnDeadlineSeconds (%v s) must stay below frontend.limits.proxyChatTimeoutMs (%v ms): a turn that outlives the proxy gets a 504 while its actions still run, and the user sends it again. Lower the deadline or raise the proxy timeout, leaving a few seconds between them" .Values.backend.limits.chatTurnDeadlineSeconds (int64 .Values.frontend.limits.proxyChatTimeoutMs)) }}
+{{- end }}
 {{- if and .Values.ingress.enabled (not .Values.ingress.hosts) }}
 {{- $messages = append $messages "ingress.enabled is true but ingress.hosts is empty: add at least one host" }}
 {{- end }}
@@ -223,6 +285,125 @@ one of them up during node drains. Call with a component's values.
 {{- if .autoscaling.enabled }}
 {{- if gt (int .autoscaling.minReplicas) 1 }}true{{- end }}
 {{- else if gt (int .replicaCount) 1 }}true{{- end }}
+{{- end }}
+
+{{/*
+Host and port of an endpoint URL, as JSON: {"host": ..., "port": ...}. Parsed with regular
+expressions rather than urlParse, whose error message would print the URL, and a database URL
+holds a password. The userinfo ends at the last "@"; the port defaults by scheme (https 443,
+http 80, else `defaultPort`). Call with (dict "url" $url "defaultPort" 5432).
+*/}}
+{{- define "todo-app.endpoint" -}}
+{{- $scheme := regexFind "^[A-Za-z][A-Za-z0-9+.-]*://" .url | trimSuffix "://" | lower }}
+{{- $authority := regexReplaceAll "^[A-Za-z][A-Za-z0-9+.-]*://" .url "" }}
+{{- $authority = regexReplaceAll "^.*@" $authority "" }}
+{{- $authority = regexReplaceAll "[/?#].*$" $authority "" }}
+{{- $host := $authority }}
+{{- $port := "" }}
+{{- if hasPrefix "[" $authority }}
+{{- $host = regexReplaceAll "^\\[([^\\]]*)\\].*$" $authority "${1}" }}
+{{- $port = regexFind ":[0-9]+$" (regexReplaceAll "^\\[[^\\]]*\\]" $authority "") | trimPrefix ":" }}
+{{- else if regexMatch ":[0-9]+$" $authority }}
+{{- $port = regexFind ":[0-9]+$" $authority | trimPrefix ":" }}
+{{- $host = trimSuffix (printf ":%s" $port) $authority }}
+{{- end }}
+{{- if not $port }}
+{{- $port = get (dict "https" "443" "http" "80") $scheme | default (toString .defaultPort) }}
+{{- end }}
+{{- dict "host" (lower $host) "port" (atoi $port) | toJson }}
+{{- end }}
+
+{{/*
+The `to` peer of an egress rule to `host` (a NetworkPolicy cannot match DNS names): an IP
+literal is itself; `name.namespace.svc[.cluster domain]` is any pod of that namespace and a
+bare `name` any pod of the release's; any other name may resolve to any address outside the
+cluster, i.e. networkPolicy.externalCIDR minus networkPolicy.externalExcept.
+Call with (dict "host" $host "ctx" $).
+*/}}
+{{- define "todo-app.networkPolicy.peer" -}}
+{{- $policy := .ctx.Values.networkPolicy }}
+{{- if regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$" .host }}
+- ipBlock:
+    cidr: {{ printf "%s/32" .host }}
+{{- else if contains ":" .host }}
+- ipBlock:
+    cidr: {{ printf "%s/128" .host }}
+{{- else if regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.svc(\\..+)?$" .host }}
+- namespaceSelector:
+    matchLabels:
+      kubernetes.io/metadata.name: {{ index (splitList "." .host) 1 }}
+{{- else if regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" .host }}
+- podSelector: {}
+{{- else }}
+- ipBlock:
+    cidr: {{ $policy.externalCIDR }}
+    {{- with $policy.externalExcept }}
+    except:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The backend's egress rules besides DNS: the database, the model endpoint, and
+networkPolicy.extraEgress. Each endpoint is reached on its own port only.
+*/}}
+{{- define "todo-app.networkPolicy.backendEgress" -}}
+{{- $policy := .Values.networkPolicy }}
+# The database: the embedded pod, or the external server on its own port.
+{{- if include "todo-app.postgresql.enabled" . }}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "todo-app.selectorLabels" (dict "ctx" $ "component" "database") | nindent 10 }}
+  ports:
+    - port: 5432
+      protocol: TCP
+{{- else }}
+{{- $database := dict "host" $policy.externalDatabase.host "port" (int $policy.externalDatabase.port) }}
+{{- if .Values.secrets.databaseUrl }}
+{{- $database = include "todo-app.endpoint" (dict "url" .Values.secrets.databaseUrl "defaultPort" 5432) | fromJson }}
+{{- end }}
+- to:
+    {{- include "todo-app.networkPolicy.peer" (dict "host" (default "" $database.host) "ctx" $) | trim | nindent 4 }}
+  ports:
+    - port: {{ int $database.port }}
+      protocol: TCP
+{{- end }}
+# The OpenAI-compatible endpoint of the assistant (backend.config.openaiBaseUrl).
+{{- $model := include "todo-app.endpoint" (dict "url" .Values.backend.config.openaiBaseUrl "defaultPort" 443) | fromJson }}
+- to:
+    {{- include "todo-app.networkPolicy.peer" (dict "host" $model.host "ctx" $) | trim | nindent 4 }}
+  ports:
+    - port: {{ int $model.port }}
+      protocol: TCP
+{{- range $policy.extraEgress }}
+# networkPolicy.extraEgress
+- to:
+    {{- if .cidr }}
+    - ipBlock:
+        cidr: {{ .cidr }}
+        {{- with .except }}
+        except:
+          {{- toYaml . | nindent 10 }}
+        {{- end }}
+    {{- else }}
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .namespace }}
+      {{- with .podLabels }}
+      podSelector:
+        matchLabels:
+          {{- toYaml . | nindent 10 }}
+      {{- end }}
+    {{- end }}
+  ports:
+    {{- $protocol := .protocol | default "TCP" }}
+    {{- range .ports }}
+    - port: {{ int . }}
+      protocol: {{ $protocol }}
+    {{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

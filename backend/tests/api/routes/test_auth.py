@@ -315,3 +315,67 @@ def test_forty_concurrent_logins_hash_at_most_the_concurrency_at_once(
     assert 1 <= peak <= 4
     assert set(statuses) <= {401, 503}
     assert statuses.count(401) >= 1
+
+
+# --- the client address behind the frontend proxy ---------------------------------------------
+
+FRONTEND_POD = "10.244.0.7"
+
+
+def _login_from(client: TestClient, forwarded_for: str) -> int:
+    response: httpx.Response = client.post(
+        "/api/auth/login",
+        json={"email": "nobody@example.com", "password": DEFAULT_PASSWORD},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+    return response.status_code
+
+
+def test_two_clients_through_the_trusted_proxy_get_separate_login_limits(
+    client_with: ClientWith,
+) -> None:
+    proxy = client_with(
+        peer=FRONTEND_POD,
+        TRUSTED_PROXIES="10.244.0.0/16",
+        LOGIN_RATE_LIMIT_PER_CLIENT="2/minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="100/minute",
+    )
+    assert [_login_from(proxy, "198.51.100.1") for _ in range(3)] == [401, 401, 429]
+    # Another browser behind the same frontend pod still has its own attempts.
+    assert _login_from(proxy, "198.51.100.2") == 401
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(client_with: ClientWith) -> None:
+    direct = client_with(
+        peer="203.0.113.9",
+        TRUSTED_PROXIES="10.244.0.0/16",
+        LOGIN_RATE_LIMIT_PER_CLIENT="2/minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="100/minute",
+    )
+    # A new made-up address on every attempt does not buy new attempts.
+    statuses = [_login_from(direct, f"198.51.100.{n}") for n in range(1, 4)]
+    assert statuses == [401, 401, 429]
+
+
+def test_forwarded_for_is_ignored_from_every_peer_by_default(client_with: ClientWith) -> None:
+    # Not even loopback, where a `kubectl port-forward` into the pod arrives.
+    local = client_with(
+        peer="127.0.0.1",
+        LOGIN_RATE_LIMIT_PER_CLIENT="2/minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="100/minute",
+    )
+    assert [_login_from(local, f"198.51.100.{n}") for n in range(1, 4)] == [401, 401, 429]
+
+
+def test_a_client_cannot_pick_its_address_by_writing_ahead_of_the_proxy(
+    client_with: ClientWith,
+) -> None:
+    """Each proxy appends the peer it saw: only the entries the trusted proxies added count."""
+    proxy = client_with(
+        peer=FRONTEND_POD,
+        TRUSTED_PROXIES="10.244.0.0/16",
+        LOGIN_RATE_LIMIT_PER_CLIENT="2/minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="100/minute",
+    )
+    statuses = [_login_from(proxy, f"192.0.2.{n}, 198.51.100.1") for n in range(1, 4)]
+    assert statuses == [401, 401, 429]

@@ -5,6 +5,7 @@ import * as health from "@/app/api/health/route";
 import * as login from "@/app/api/auth/login/route";
 import * as logout from "@/app/api/auth/logout/route";
 import * as ready from "@/app/api/ready/route";
+import { REWRITTEN_MARK, installForwardedForRewrite, rewriteMark } from "@/lib/server/clientAddress";
 
 const BACKEND = "http://backend.test:8000";
 const JSON_TYPE = { "content-type": "application/json" };
@@ -257,6 +258,51 @@ describe("logout", () => {
     const cookie = res.headers.get("set-cookie") ?? "";
     expect(cookie).toMatch(/^todo_session=;/);
     expect(cookie).toMatch(/Max-Age=0/);
+  });
+});
+
+describe("the client's address", () => {
+  /** Headers as the X-Forwarded-For rewrite leaves them for a browser at `address`. */
+  function rewritten(address: string, extra: Record<string, string> = {}) {
+    installForwardedForRewrite({ TRUSTED_PROXIES: "" });
+    return { ...JSON_TYPE, ...extra, "x-forwarded-for": address, [REWRITTEN_MARK]: rewriteMark() as string };
+  }
+
+  function forwardedFor(): string | null {
+    return new Headers(lastCall()[1].headers).get("x-forwarded-for");
+  }
+
+  it("goes with a login, so two clients through the proxy reach the backend as two addresses", async () => {
+    fetchMock.mockImplementation(async () => Response.json({ detail: "Incorrect email or password" }, { status: 401 }));
+    const body = '{"email":"a@b.c","password":"pw"}';
+    await login.POST(request("/api/auth/login", { method: "POST", body, headers: rewritten("198.51.100.1") }));
+    expect(forwardedFor()).toBe("198.51.100.1");
+    await login.POST(request("/api/auth/login", { method: "POST", body, headers: rewritten("198.51.100.2") }));
+    expect(forwardedFor()).toBe("198.51.100.2");
+    expect(new Headers(lastCall()[1].headers).get("content-type")).toBe("application/json");
+  });
+
+  it("goes with every proxied call (registration is limited per client too)", async () => {
+    fetchMock.mockResolvedValue(Response.json({ id: 1 }, { status: 201 }));
+    await catchAll.POST(
+      request("/api/auth/register", { method: "POST", body: "{}", headers: rewritten("198.51.100.3") }),
+      context(["auth", "register"]),
+    );
+    expect(forwardedFor()).toBe("198.51.100.3");
+  });
+
+  it("is not forwarded from a header the rewrite did not mark, so a client cannot write its own", async () => {
+    fetchMock.mockResolvedValue(Response.json({ access_token: "t" }));
+    installForwardedForRewrite({ TRUSTED_PROXIES: "" });
+    for (const headers of [
+      { ...JSON_TYPE, "x-forwarded-for": "6.6.6.6" },
+      { ...JSON_TYPE, "x-forwarded-for": "6.6.6.6", [REWRITTEN_MARK]: "guessed" },
+    ]) {
+      await login.POST(request("/api/auth/login", { method: "POST", body: "{}", headers }));
+      expect(forwardedFor()).toBeNull();
+      await catchAll.GET(request("/api/tasks", { headers }), context(["tasks"]));
+      expect(forwardedFor()).toBeNull();
+    }
   });
 });
 

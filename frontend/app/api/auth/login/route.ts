@@ -1,9 +1,11 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { checkSameOrigin } from "@/lib/server/guard";
+import { clientForwardedFor } from "@/lib/server/clientAddress";
 import { checkedBody, fetchBackend } from "@/lib/server/forward";
 import {
   SESSION_COOKIE,
   backendUrl,
+  forwardRequestHeaders,
   isHttpsRequest,
   mapUpstreamError,
   sessionCookieOptions,
@@ -24,13 +26,12 @@ export async function POST(request: NextRequest) {
     checkSameOrigin(request.method, request.headers);
     const body = await checkedBody(request, { required: true });
     // Resending a login only issues another token, so a connection lost mid-rollout is retried.
+    // The client's address goes along: the backend limits login attempts per client.
+    const headers = forwardRequestHeaders(new Headers(), undefined, clientForwardedFor(request.headers));
+    headers.set("content-type", "application/json");
     upstream = await fetchBackend(
       `${backendUrl()}/api/auth/login`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body,
-      },
+      { method: "POST", headers, body },
       { idempotent: true },
     );
   } catch (error) {
