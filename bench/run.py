@@ -390,7 +390,8 @@ def capture_release() -> Json:
 
 
 def teardown() -> float:
-    took, _ = timed(["ansible-playbook", "playbooks/teardown.yml"], 600)
+    # The namespace and the database volume too, so each deploy after it starts empty.
+    took, _ = timed(["ansible-playbook", "playbooks/teardown.yml", "-e", "teardown_delete_data=true"], 600)
     return took
 
 
