@@ -107,7 +107,15 @@ def existing(*paths: str) -> list[str]:
 
 
 def stages() -> dict[str, list[Step]]:
-    python_paths = existing("plugins", "tests", "inventory/local/vault-client.py", "bench", "scripts")
+    python_paths = existing(
+        "plugins",
+        "tests",
+        "inventory/local/vault-client.py",
+        "bench",
+        "scripts",
+        "roles/kind_node_image/filter_plugins",
+        "roles/toolchain/files/runc-bounded",
+    )
     dockerfiles = existing("backend/Dockerfile", "frontend/Dockerfile", "frontend/runtime/Dockerfile")
     lint = [
         Step("yamllint", ["yamllint", "--strict", "."]),
