@@ -147,7 +147,13 @@ def roll_out(project: Path, extra: Sequence[str], parts: list[str], saved_at: fl
         say(f"{', '.join(parts)}: {verdict}")
         return True
     print("\n".join(out.splitlines()[-FAILURE_TAIL_LINES:]), flush=True)
-    say(f"{', '.join(parts)}: the rollout failed after {took:.1f} s (undone, see above); still watching")
+    undone = re.search(r"The release was (rolled back to revision \d+|uninstalled)", out)
+    outcome = (
+        f"the rollout failed and the release was {undone[1]}"
+        if undone
+        else "failed before anything was released"
+    )
+    say(f"{', '.join(parts)}: {outcome} after {took:.1f} s (see above); still watching")
     return False
 
 

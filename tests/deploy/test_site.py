@@ -131,7 +131,9 @@ def test_an_upgrade_whose_migration_keeps_failing_is_given_up_on_and_rolled_back
     )
     elapsed = time.monotonic() - started
     assert run.returncode != 0
-    assert re.search(r"init container migrate: (CrashLoopBackOff|Error): exit code 1, restarted 2 times", run.output)
+    assert re.search(
+        r"init container migrate: (CrashLoopBackOff|Error): exit code 1, restarted 2 times", run.output
+    )
     assert f"The release was rolled back to revision {before_revision}" in run.output
     assert elapsed < FAIL_FAST_SECONDS + 60, f"the failing migration took {elapsed:.0f} s to be undone"
     assert image_tag("backend") == before_tag
