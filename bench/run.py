@@ -547,13 +547,14 @@ def dev_change() -> Json:
             if time.monotonic() > deadline:
                 dev.kill()
                 break
-            if "watching" in line or "serving" in line or "failed after" in line:
+            failed = "still watching" in line
+            if "watching" in line or "serving" in line:
                 served = re.search(r"new pod serving ([0-9.]+) s after the save", line)
                 if served:
                     seconds.append(float(served.group(1)))
-                if "failed after" in line:
+                if failed:
                     seconds.append(float("inf"))
-                if len(seconds) < CHANGE_RUNS and ("watching" in line or served or "failed after" in line):
+                if len(seconds) < CHANGE_RUNS and ("watching" in line or served):
                     time.sleep(1)
                     edit_backend(source, f"dev-{len(seconds)}")
         dev.wait(timeout=60)

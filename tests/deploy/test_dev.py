@@ -93,7 +93,7 @@ def test_a_saved_change_is_served_and_a_failing_one_is_reported_while_the_watch_
         assert image_tag("backend") == changed_tag, "a change that failed to build reached the release"
         assert http_get("/api/ready").status == 200
 
-        main.write_text(good)
+        main.write_text(good + "\n# fixed by test_dev\n")  # new content: a new image to roll out
         dev.wait_for(r"backend: new pod serving ([0-9.]+) s after the save", timeout=SERVED_WITHIN_S + 60)
         assert http_get("/api/ready").status == 200
         assert dev.process.wait(timeout=60) == 0
