@@ -165,46 +165,6 @@ def changed_source(destination: Path) -> Path:
     return destination
 
 
-class Traffic:
-    """Steady requests against the NodePort while a rollout runs: bench/traffic.py, the one
-    traffic generator bench and the molecule scenario use, in the background."""
-
-    def __init__(self, workdir: Path, *paths: str, rate: int = 20) -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.stop, self.ready, self.out = workdir / "stop", workdir / "ready", workdir / "result.json"
-        self.argv = [
-            sys.executable,
-            str(REPO / "bench/traffic.py"),
-            "--base-url",
-            BASE_URL,
-            "--rate",
-            str(rate),
-        ]
-        self.argv += [arg for path in paths for arg in ("--path", path)]
-        self.argv += ["--stop-file", str(self.stop), "--ready-file", str(self.ready), "--out", str(self.out)]
-        self.result: dict[str, Any] = {}
-
-    def __enter__(self) -> Traffic:
-        self.process = subprocess.Popen(self.argv, cwd=REPO)
-        deadline = time.monotonic() + 30
-        while not self.ready.exists():
-            assert self.process.poll() is None and time.monotonic() < deadline, (
-                "bench/traffic.py did not start"
-            )
-            time.sleep(0.1)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.touch()
-        self.process.wait(timeout=60)
-        self.result = json.loads(self.out.read_text())
-
-    def assert_nothing_lost(self, minimum: int) -> None:
-        sent, failed = self.result["sent"], self.result["failed"]
-        assert sent >= minimum, f"only {sent} requests were sent during the rollout"
-        assert failed == 0, f"{failed} of {sent} requests failed, first: {self.result['failures'][:5]}"
-
-
 class AppUser:
     """A throwaway account that talks to the app through the NodePort, like a browser."""
 
