@@ -81,7 +81,7 @@ FAILED_TASKS_SHOWN = 3
 FAILED_TASK_LINES = 20
 RECAP_FAILURES_SHOWN = 5
 # The result keys that explain a failed task, in the order a reader wants them.
-RESULT_KEYS = ("msg", "rc", "cmd", "stderr", "stdout", "module_stderr", "module_stdout")
+RESULT_KEYS = ("msg", "rc", "cmd", "stderr", "stdout", "module_stderr", "module_stdout", "censored")
 RESULT_VALUE_LINES = 8
 # Output or a failed task that shows the step failed talking to the cluster (helm, kubectl, the
 # kubernetes client of kubernetes.core), and the roles of site.yml that work on the cluster.

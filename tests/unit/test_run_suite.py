@@ -343,7 +343,8 @@ def test_stage_without_a_step_fails_and_is_named(
 # The failed Ansible tasks, from the failed_tasks callback ------------------------------------
 
 # One play as the project's tests run them: a failure the task ignores, a task that works, a loop
-# whose second item fails inside a block that rescues it, then a command that fails.
+# whose second item fails inside a block that rescues it, a rescued failure of a no_log task,
+# then a command that fails.
 PLAYBOOK = """\
 - name: Deploy
   hosts: localhost
@@ -359,6 +360,14 @@ PLAYBOOK = """\
         - name: Load the images
           ansible.builtin.command: "sh -c 'echo loading {{ item }} >&2; exit {{ item }}'"
           loop: [0, 3]
+      rescue:
+        - name: Carry on
+          ansible.builtin.debug: {msg: rescued}
+    - name: Keep the secret
+      block:
+        - name: Write the secret
+          ansible.builtin.command: "sh -c 'echo s3cr3t >&2; exit 1'"
+          no_log: true
       rescue:
         - name: Carry on
           ansible.builtin.debug: {msg: rescued}
@@ -384,7 +393,7 @@ def test_failed_tasks_of_a_real_playbook_come_from_the_callback_in_order(
     step = suite.Step("deploy", [str(ANSIBLE_PLAYBOOK), *inventory, str(playbook)])
     assert outcome(suite.run(step)) == (0, 1, 0)
     out = capsys.readouterr().out
-    explained = out[out.index("--- failed Ansible tasks of deploy (2):") :].splitlines()[1:]
+    explained = out[out.index("--- failed Ansible tasks of deploy (3):") :].splitlines()[1:]
     assert explained == [
         f"failed: [localhost] Load the images ({playbook}:12)",
         "  item: 3",
@@ -392,7 +401,9 @@ def test_failed_tasks_of_a_real_playbook_come_from_the_callback_in_order(
         "  rc: 3",
         "  cmd: sh -c echo loading 3 >&2; exit 3",
         "  stderr: loading 3",
-        f"failed: [localhost] Install the chart ({playbook}:18)",
+        f"failed: [localhost] Write the secret ({playbook}:20)",
+        "  censored: the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+        f"failed: [localhost] Install the chart ({playbook}:26)",
         "  msg: non-zero return code",
         "  rc: 4",
         "  cmd: sh -c echo Error: UPGRADE FAILED: timed out >&2; echo waiting >&2; exit 4",
@@ -401,6 +412,7 @@ def test_failed_tasks_of_a_real_playbook_come_from_the_callback_in_order(
         "    waiting",
     ]
     assert diagnosed == []  # neither a role that works on the cluster nor kubectl or helm
+    assert "s3cr3t" not in (reports / "failed-tasks" / "deploy" / "step.jsonl").read_text()
 
 
 def test_failed_pytest_case_is_explained_by_its_own_tasks_not_by_a_deliberate_failure(
@@ -425,7 +437,7 @@ def test_failed_pytest_case_is_explained_by_its_own_tasks_not_by_a_deliberate_fa
         True
     ]
     out = capsys.readouterr().out
-    explained = out[out.index("--- failed Ansible tasks of playbooks (2):") :]
+    explained = out[out.index("--- failed Ansible tasks of playbooks (3):") :]
     assert "Install the chart" in explained and "Load the images" in explained
     assert "Refuse a non-root user" not in explained
     assert "slowest 15 durations" in out
