@@ -55,19 +55,9 @@ FAILED_TASKS_ENV = "TODO_FAILED_TASKS"
 # kubectl and helm use the current context, which is how the other providers are reached.
 LOCAL_STATE_DIR = Path("/var/lib/todo-local")
 ADMIN_KUBECONFIG = LOCAL_STATE_DIR / "kubeconfig" / "admin.conf"
+COMPONENTS = "etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy containerd"
 COMPONENT_LOGS = {
-    **{
-        name: LOCAL_STATE_DIR / "logs" / f"{name}.log"
-        for name in (
-            "etcd",
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kube-scheduler",
-            "kubelet",
-            "kube-proxy",
-            "containerd",
-        )
-    },
+    **{name: LOCAL_STATE_DIR / "logs" / f"{name}.log" for name in COMPONENTS.split()},
     "dockerd": Path("/var/log/todo-app/dockerd.log"),
 }
 RELEASE = "todo-app"

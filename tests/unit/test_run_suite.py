@@ -44,41 +44,28 @@ def outcome(result: Any) -> tuple[int, int, int]:
 # junit_counts ------------------------------------------------------------------------------
 
 
-def test_junit_counts_a_passing_report(tmp_path: Path) -> None:
-    assert outcome(suite.junit_counts(junit(tmp_path / "r.xml", tests=3))) == (3, 0, 0)
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        ('<testsuites><testsuite tests="3"/></testsuites>', (3, 0, 0)),
+        ('<testsuites><testsuite tests="5" failures="1" errors="1"/></testsuites>', (3, 2, 0)),
+        ('<testsuites><testsuite tests="4" skipped="3"/></testsuites>', (1, 0, 3)),
+        ('<testsuite tests="2" failures="1"><testcase name="a"/></testsuite>', (1, 1, 0)),
+        (
+            '<testsuites><testsuite tests="2" failures="1"/><testsuite tests="3" skipped="1"/></testsuites>',
+            (3, 1, 1),
+        ),
+    ],
+    ids=["passing", "failures and errors", "skipped apart", "bare testsuite root", "every suite summed"],
+)
+def test_junit_counts(tmp_path: Path, report: str, expected: tuple[int, int, int]) -> None:
+    (tmp_path / "r.xml").write_text(report)
+    assert outcome(suite.junit_counts(tmp_path / "r.xml")) == expected
 
 
-def test_junit_counts_failures_and_errors_as_failed(tmp_path: Path) -> None:
-    report = junit(tmp_path / "r.xml", tests=5, failures=1, errors=1)
-    assert outcome(suite.junit_counts(report)) == (3, 2, 0)
-
-
-def test_junit_counts_skipped_apart(tmp_path: Path) -> None:
-    report = junit(tmp_path / "r.xml", tests=4, skipped=3)
-    assert outcome(suite.junit_counts(report)) == (1, 0, 3)
-
-
-def test_junit_counts_a_bare_testsuite_root(tmp_path: Path) -> None:
-    report = tmp_path / "r.xml"
-    report.write_text('<testsuite tests="2" failures="1"><testcase name="a"/></testsuite>')
-    assert outcome(suite.junit_counts(report)) == (1, 1, 0)
-
-
-def test_junit_counts_sums_every_suite(tmp_path: Path) -> None:
-    report = tmp_path / "r.xml"
-    report.write_text(
-        '<testsuites><testsuite tests="2" failures="1"/><testsuite tests="3" skipped="1"/></testsuites>'
-    )
-    assert outcome(suite.junit_counts(report)) == (3, 1, 1)
-
-
-def test_half_written_report_is_no_report(tmp_path: Path) -> None:
-    report = tmp_path / "r.xml"
-    report.write_text('<?xml version="1.0"?><testsuites><testsuite tests="3" failures="0">')
-    assert suite.junit_counts(report) is None
-
-
-def test_missing_report_is_no_report(tmp_path: Path) -> None:
+def test_half_written_or_missing_report_is_no_report(tmp_path: Path) -> None:
+    (tmp_path / "r.xml").write_text('<?xml version="1.0"?><testsuites><testsuite tests="3" failures="0">')
+    assert suite.junit_counts(tmp_path / "r.xml") is None
     assert suite.junit_counts(tmp_path / "absent.xml") is None
 
 
