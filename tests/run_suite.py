@@ -238,7 +238,11 @@ def failed_tasks(files: list[Path]) -> list[list[str]]:
     for path in files:
         if not path.exists():
             continue
-        for entry in map(json.loads, path.read_text(encoding="utf-8").splitlines()):
+        for record in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(record)
+            except ValueError:  # the last line of a run killed while writing it
+                continue
             where = str(entry["path"]).removeprefix(f"{ROOT}/")
             lines = [clip(f"{entry['status']}: [{entry['host']}] {entry['task']} ({where})")]
             result = entry["result"]

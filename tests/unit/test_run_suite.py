@@ -457,6 +457,14 @@ def test_failed_task_is_bounded(tmp_path: Path) -> None:
     assert "    line 499" in task and "    line 491" not in task
 
 
+def test_record_cut_short_by_a_killed_run_is_left_out(tmp_path: Path) -> None:
+    tasks = tmp_path / "step.jsonl"
+    tasks.write_text(
+        record("first", "p.yml:1", {"msg": "m"}) + record("second", "p.yml:2", {"msg": "m"})[:40]
+    )
+    assert suite.failed_tasks([tasks]) == [["failed: [localhost] first (p.yml:1)", "  msg: m"]]
+
+
 def test_tasks_that_changed_on_molecules_second_run() -> None:
     output = (
         "INFO     default ➜ idempotence: Executing\n"
