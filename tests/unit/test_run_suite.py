@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import stat
 import sys
 from pathlib import Path
@@ -400,6 +401,9 @@ def test_failed_tasks_of_a_real_playbook_come_from_the_callback_in_order(
     ]
     assert diagnosed == []  # neither a role that works on the cluster nor kubectl or helm
     assert "s3cr3t" not in (reports / "failed-tasks" / "deploy" / "step.jsonl").read_text()
+    assert re.search(
+        r"\(\d+:\d\d:\d\d\.\d+\) +\d+:\d\d:\d\d\.\d+ \*", out
+    )  # ansible.cfg's profile_tasks stays
 
 
 def test_failed_pytest_case_is_explained_by_its_own_tasks_not_by_a_deliberate_failure(
