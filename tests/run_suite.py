@@ -1,40 +1,53 @@
 """Run the todo-app test suite in stages and end with one line: ``N passed, N failed``.
 
-``python tests/run_suite.py all`` runs every stage in order (what ``make test`` and CI
-run); ``lint``, ``unit``, ``chart``, ``app``, ``cluster`` and ``molecule`` run one stage.
-A step that writes a JUnit report counts each test case in it: pytest gets ``--junitxml``,
-the app's test scripts (backend/scripts/test.sh, frontend/scripts/test.sh and e2e.sh) get
-the report's path in ``JUNIT_REPORT``. A step that exits non-zero without failed test cases
-in its report (or without a report) counts one failure; any other step counts as one check.
-A failed step prints the end of its output, so the CI log explains the failure, then the
-Ansible tasks that failed in it. A failed step of the cluster or molecule stage, or one whose
-failure involves the cluster (an unreachable API server, a failed kubectl or helm command, a
-failed task of a role that works on the cluster), also prints what the cluster says: nodes,
-pods not Ready and their events, the release, the last lines of each component's log.
-The run ends with the failed steps and their failed test cases just above the count line,
-where a CI log cut to its end still shows them.
+``python tests/run_suite.py all`` runs every stage of STAGES in order (what ``make test`` and CI
+run); ``python tests/run_suite.py <stage>`` runs one. Every step is declared in STAGES: a file of
+the repository that a step names (a ``Path`` in its command) fails the step when it is missing,
+as does a tool that is not installed.
+
+A step that writes a JUnit report counts each test case in it: pytest gets ``--junitxml`` (and
+``--durations``, so each pytest step prints its slowest tests), the app's test scripts get the
+report's path in ``JUNIT_REPORT``. A report in which no test ran (none collected, all skipped)
+fails the step, and a stage without a step fails. A step that exits non-zero without failed test
+cases counts one failure; a step without a report counts as one check.
+
+A failed step prints the end of its output, then the Ansible tasks that failed in it as the
+failed_tasks callback (plugins/callback) recorded them: name, file:line, msg, rc, cmd, stderr.
+Every step enables that callback; in a pytest step each test records into a file of its own
+(this file is also the pytest plugin of those steps), so a failed test is explained by its own
+tasks and not by the deliberate failures of the tests that passed. A failed step of the cluster
+or molecule stage, or one whose failure involves the cluster (an unreachable API server, a
+failed kubectl or helm command, a failed task of a role that works on the cluster), also prints
+what the cluster says: nodes, pods not Ready and their events, the release, the last lines of
+each component's log. The run ends with each stage's time and the failed steps with their failed
+test cases just above the count line, where a CI log cut to its end still shows them.
 """
 
 from __future__ import annotations
 
 import argparse
+import configparser
+import itertools
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / ".cache" / "test-reports"
 TAIL_LINES = 80
 JUNIT_REPORT_ENV = "JUNIT_REPORT"
+FAILED_TASKS_ENV = "TODO_FAILED_TASKS"
 
 # What the cluster diagnostics read. The local provider keeps its state, logs and admin
 # kubeconfig here (roles/cluster: cluster_local_state_dir, __cluster_local_logs); the toolchain
@@ -42,19 +55,9 @@ JUNIT_REPORT_ENV = "JUNIT_REPORT"
 # kubectl and helm use the current context, which is how the other providers are reached.
 LOCAL_STATE_DIR = Path("/var/lib/todo-local")
 ADMIN_KUBECONFIG = LOCAL_STATE_DIR / "kubeconfig" / "admin.conf"
+COMPONENTS = "etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy containerd"
 COMPONENT_LOGS = {
-    **{
-        name: LOCAL_STATE_DIR / "logs" / f"{name}.log"
-        for name in (
-            "etcd",
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kube-scheduler",
-            "kubelet",
-            "kube-proxy",
-            "containerd",
-        )
-    },
+    **{name: LOCAL_STATE_DIR / "logs" / f"{name}.log" for name in COMPONENTS.split()},
     "dockerd": Path("/var/log/todo-app/dockerd.log"),
 }
 RELEASE = "todo-app"
@@ -67,121 +70,125 @@ LINE_WIDTH = 240
 FAILED_TASKS_SHOWN = 3
 FAILED_TASK_LINES = 20
 RECAP_FAILURES_SHOWN = 5
+# The result keys that explain a failed task, in the order a reader wants them.
+RESULT_KEYS = ("msg", "rc", "cmd", "stderr", "stdout", "module_stderr", "module_stdout", "censored")
+RESULT_VALUE_LINES = 8
+# Output or a failed task that shows the step failed talking to the cluster (helm, kubectl, the
+# kubernetes client of kubernetes.core), and the roles of site.yml that work on the cluster.
+CLUSTER_SIGNS = re.compile(
+    r"Kubernetes cluster unreachable|The connection to the server \S+ was refused"
+    r"|(?:127\.0\.0\.1|localhost):6443|port=6443|^  cmd: (?:\S*/)?(?:kubectl|helm)\b"
+)
+CLUSTER_ROLES = ("cluster", "image_load", "namespace", "secrets", "release", "readiness", "smoke")
+CLUSTER_ROLE = re.compile(rf"\((?:\S*/)?roles/(?:{'|'.join(CLUSTER_ROLES)})/")
+# molecule's idempotence check names the tasks that changed on the second run, one a line
+# (molecule's own message: to Ansible a change is no failure).
+IDEMPOTENCE_FAILURE = "Idempotence test failed because of the following tasks"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
 class Step:
     name: str
-    command: list[str]
+    # A Path is a file or directory of the repository that the step needs.
+    command: list[str | Path]
     # How the step learns where to write its JUnit report: pytest's `--junitxml=` argument,
     # or the JUNIT_REPORT environment variable. None: the step counts as one check.
     junit: Literal["argument", "env"] | None = None
-    needs: tuple[str, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
     # Its failure is explained by the cluster's state: print the cluster diagnostics.
     cluster: bool = False
 
 
 @dataclass
 class Outcome:
-    passed: int
-    failed: int
+    passed: int = 0
+    failed: int = 0
     skipped: int = 0
     # What failed, one line each (a test case and the first line of its message), for the
     # recap at the very end of the run: the part of a CI log a reader sees first.
     failures: list[str] = field(default_factory=list)
+    # The failed_tasks files of the failed test cases (see pytest_runtest_setup).
+    task_files: list[Path] = field(default_factory=list)
 
 
-def pytest_step(name: str, *args: str, needs: tuple[str, ...] = (), cluster: bool = False) -> Step:
+def under_pytest(name: str, *args: str | Path, cluster: bool = False) -> Step:
+    plugins = ["-p", "no:cacheprovider", "-p", "tests.run_suite"]
     return Step(
-        name=name,
-        command=[sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        junit="argument",
-        needs=needs,
-        cluster=cluster,
+        name, [sys.executable, "-m", "pytest", *plugins, "--durations=15", *args], "argument", cluster
     )
 
 
-def existing(*paths: str) -> list[str]:
-    return [path for path in paths if (ROOT / path).exists()]
-
-
-def stages() -> dict[str, list[Step]]:
-    python_paths = existing("plugins", "tests", "inventory/local/vault-client.py", "bench", "scripts")
-    dockerfiles = existing("backend/Dockerfile", "frontend/Dockerfile", "frontend/runtime/Dockerfile")
-    lint = [
+PYTHON = [Path(p) for p in ("plugins", "tests", "inventory/local/vault-client.py", "bench", "scripts")]
+TESTS = [Path("tests") / name for name in ("unit", "integration", "chart", "deploy", "cluster")]
+DOCKERFILES = [Path(p) for p in ("backend/Dockerfile", "frontend/Dockerfile", "frontend/runtime/Dockerfile")]
+MODULES = Path("plugins/modules")
+STAGES: dict[str, list[Step]] = {
+    "lint": [
         Step("yamllint", ["yamllint", "--strict", "."]),
         Step("ansible-lint (production profile)", ["ansible-lint", "--profile", "production"]),
-        Step("ruff check", ["ruff", "check", *python_paths]),
-        Step("ruff format", ["ruff", "format", "--check", *python_paths]),
-        Step("mypy", ["mypy", *[p for p in python_paths if p != "tests"], "tests/run_suite.py"]),
-        *[
-            Step(f"mypy {path}", ["mypy", path])
-            for path in existing(
-                "tests/unit", "tests/integration", "tests/chart", "tests/deploy", "tests/cluster"
-            )
-        ],
+        Step("ruff check", ["ruff", "check", *PYTHON]),
+        Step("ruff format", ["ruff", "format", "--check", *PYTHON]),
+        Step("mypy", ["mypy", *[p for p in PYTHON if p.name != "tests"], Path("tests/run_suite.py")]),
+        *[Step(f"mypy {path}", ["mypy", path]) for path in TESTS],
         Step(
             "ansible-doc of the custom modules",
-            [
-                "ansible-doc",
-                "-M",
-                "plugins/modules",
-                *sorted(p.stem for p in (ROOT / "plugins/modules").glob("*.py")),
-            ],
+            ["ansible-doc", "-M", MODULES, *sorted(p.stem for p in (ROOT / MODULES).glob("*.py"))],
         ),
-    ]
-    if dockerfiles:
-        lint.append(Step("hadolint", ["hadolint", *dockerfiles]))
-    if (ROOT / "helm/todo-app/Chart.yaml").exists():
-        lint.append(
-            Step(
-                "helm lint",
-                ["helm", "lint", "--strict", "helm/todo-app", "--set", "secrets.jwtSecret=" + "x" * 40],
-            )
-        )
-    if (ROOT / "backend/scripts/lint.sh").exists():
-        lint.append(Step("backend lint (ruff, mypy strict)", ["backend/scripts/lint.sh"]))
-    app = [
-        Step(name, [script], junit="env")
-        for name, script in [
-            ("backend tests (SQLite and PostgreSQL)", "backend/scripts/test.sh"),
-            ("frontend lint, typecheck and unit tests", "frontend/scripts/test.sh"),
-            ("frontend end to end (Chromium, real backend)", "frontend/scripts/e2e.sh"),
-        ]
-        if (ROOT / script).exists()
-    ]
-    if (ROOT / "tests/images").exists():
-        app.append(pytest_step("images", "tests/images"))
-    molecule = []
-    if (ROOT / "molecule/default/molecule.yml").exists():
-        molecule.append(Step("molecule test -s default", ["molecule", "test", "-s", "default"], cluster=True))
-    if (ROOT / "molecule/kind/molecule.yml").exists():
+        Step("hadolint", ["hadolint", *DOCKERFILES]),
+        Step(
+            "helm lint",
+            ["helm", "lint", "--strict", Path("helm/todo-app"), "--set", "secrets.jwtSecret=" + "x" * 40],
+        ),
+        Step("backend lint (ruff, mypy strict)", [Path("backend/scripts/lint.sh")]),
+    ],
+    "unit": [under_pytest("unit", Path("tests/unit"), Path("tests/deploy"), "-m", "not cluster")],
+    "chart": [under_pytest("chart", Path("tests/chart"))],
+    "integration": [under_pytest("integration", Path("tests/integration"))],
+    "app": [
+        Step("backend tests (SQLite and PostgreSQL)", [Path("backend/scripts/test.sh")], "env"),
+        Step("frontend lint, typecheck and unit tests", [Path("frontend/scripts/test.sh")], "env"),
+        Step("frontend end to end (Chromium, real backend)", [Path("frontend/scripts/e2e.sh")], "env"),
+        under_pytest("images", Path("tests/images")),
+    ],
+    "cluster": [
+        under_pytest("cluster", Path("tests/cluster"), cluster=True),
+        under_pytest("deployment", Path("tests/deploy"), "-m", "cluster", cluster=True),
+    ],
+    "molecule": [
+        Step("molecule test -s default", ["molecule", "test", "-s", "default"], cluster=True),
         # kind cannot pull its node image here; its scenario is only syntax-checked.
-        molecule.append(Step("molecule syntax -s kind", ["molecule", "syntax", "-s", "kind"]))
-    return {
-        "lint": lint,
-        "unit": [pytest_step("unit", "tests/unit", *existing("tests/deploy"), "-m", "not cluster")],
-        "chart": [pytest_step("chart", "tests/chart")] if (ROOT / "tests/chart").exists() else [],
-        "integration": [pytest_step("integration", "tests/integration")]
-        if (ROOT / "tests/integration").exists()
-        else [],
-        "app": app,
-        "cluster": [
-            pytest_step("cluster", "tests/cluster", cluster=True),
-            *(
-                [pytest_step("deployment", "tests/deploy", "-m", "cluster", cluster=True)]
-                if (ROOT / "tests/deploy").exists()
-                else []
-            ),
-        ],
-        "molecule": molecule,
-    }
+        Step("molecule syntax -s kind", ["molecule", "syntax", "-s", "kind"]),
+    ],
+}
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", name)[:200]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """As the pytest plugin of the pytest steps: the playbooks of each test record their failed
+    tasks in a file of the test's own, which the test's case in the JUnit report names."""
+    if FAILED_TASKS_ENV in os.environ:
+        own = Path(os.environ[FAILED_TASKS_ENV]).parent / f"{slug(item.nodeid)}.jsonl"
+        os.environ[FAILED_TASKS_ENV] = str(own)
+        item.user_properties.append(("failed_tasks", str(own)))
+
+
+def ansible_callbacks() -> str:
+    """The callbacks ansible.cfg enables and failed_tasks: ANSIBLE_CALLBACKS_ENABLED replaces the list."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "ansible.cfg")
+    return ",".join(filter(None, [config.get("defaults", "callbacks_enabled", fallback=""), "failed_tasks"]))
+
+
+def clip(line: str, width: int = LINE_WIDTH) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def junit_counts(path: Path) -> Outcome | None:
-    """The counts of a JUnit report, and each failed test case as its id and the first line of
-    its failure message (pytest puts the exception and its message there)."""
+    """The counts of a JUnit report, each failed test case as its id and the first line of its
+    failure message (pytest puts the exception and its message there), and its failed_tasks file."""
     if not path.exists():
         return None
     try:
@@ -191,93 +198,24 @@ def junit_counts(path: Path) -> Outcome | None:
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     total = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-    skipped = sum(int(s.get("skipped", 0)) for s in suites)
-    failures: list[str] = []
+    outcome = Outcome(failed=failed, skipped=sum(int(s.get("skipped", 0)) for s in suites))
+    outcome.passed = total - failed - outcome.skipped
     for case in root.iter("testcase"):
         problem = next((child for child in case if child.tag in ("failure", "error")), None)
         if problem is None:
             continue
         where = "::".join(part for part in (case.get("classname"), case.get("name")) if part)
         message = (problem.get("message") or problem.text or problem.tag).strip().splitlines()
-        failures.append(clip(f"{where}: {message[0] if message else problem.tag}"))
-    return Outcome(passed=total - failed - skipped, failed=failed, skipped=skipped, failures=failures)
+        outcome.failures.append(clip(f"{where}: {message[0] if message else problem.tag}"))
+        outcome.task_files += [
+            Path(p.get("value", "")) for p in case.iter("property") if p.get("name") == "failed_tasks"
+        ]
+    return outcome
 
 
-# Ansible's output as a step shows it: maybe coloured (molecule forces colour), maybe inside a
-# pytest failure report, where each line of the message is marked "E" and indented, and its
-# first line starts with the exception's name.
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-PYTEST_ERROR_MARK = re.compile(r"^E(?= |$)")
-EXCEPTION_NAME = re.compile(r"^\s*[\w.]*(?:Error|Exception): ")
-TASK_HEADER = re.compile(r"^(TASK|RUNNING HANDLER) \[(?P<name>.*)\][ *]*$")
-TASK_FAILURE = re.compile(r"^(?:fatal|failed): \[")
-# What ends a multi-line failure result: the next host result, task or play, or a blank line.
-RESULT_END = re.compile(
-    r"^$|^(?:ok|changed|skipping|fatal|failed|included): \[|^(?:TASK|PLAY|RUNNING) |^\.\.\."
-)
-# Lines between a task's header and its failure that say nothing the failure does not: the
-# timestamp of ansible.posix.profile_tasks, the results of the loop items that worked, and the
-# task's source that Ansible quotes under its `Origin: file:line`.
-TASK_NOISE = re.compile(
-    r"^(?:\w+ \d{1,2} \w+ \d{4} +\d\d:\d\d:\d\d|(?:ok|changed|skipping|included): |\d+ |\^ column \d+$)"
-)
-# molecule's idempotence check names the tasks that changed on the second run, one a line.
-IDEMPOTENCE_FAILURE = "Idempotence test failed because of the following tasks"
-IDEMPOTENCE_TASK = re.compile(r"^\* \[[^]]*\] => ")
-TASK_CONTEXT_LINES = 6
-# The result keys that explain a failure, in the order a reader wants them.
-RESULT_KEYS = ("msg", "rc", "cmd", "stderr", "stdout", "module_stderr", "module_stdout", "exception")
-RESULT_VALUE_LINES = 8
-# Output that shows a step failed talking to the cluster (helm, kubectl, the kubernetes
-# client of kubernetes.core), or a failed command that was kubectl or helm.
-CLUSTER_SIGNS = re.compile(
-    r"Kubernetes cluster unreachable|The connection to the server \S+ was refused"
-    r"|(?:127\.0\.0\.1|localhost):6443|port=6443"
-    r"|\"cmd\": \[?\"(?:[^\"]*/)?(?:kubectl|helm)\b"
-)
-# The roles of site.yml that work on the cluster: their failures are explained there.
-CLUSTER_ROLES = ("cluster", "image_load", "namespace", "secrets", "release", "readiness", "smoke")
-
-
-def plain(line: str) -> str:
-    """A line of output without colour and pytest's "E" mark; its indentation is kept."""
-    return PYTEST_ERROR_MARK.sub("", ANSI_ESCAPE.sub("", line.rstrip("\n")))
-
-
-def statement(line: str) -> str:
-    """What a plain line says, for matching: no indentation, no exception name."""
-    return EXCEPTION_NAME.sub("", line).strip()
-
-
-def clip(line: str, width: int = LINE_WIDTH) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def parse_result(payload: str, rest: list[str]) -> object:
-    """An Ansible task result printed as JSON (one line or indented) or as YAML."""
-    try:
-        return json.loads("\n".join([payload, *rest]))
-    except ValueError:
-        pass
-    if payload.strip():
-        return None
-    try:
-        import yaml  # in the project's virtualenv; without it a YAML result is shown as printed
-    except ImportError:
-        return None
-    try:
-        return yaml.safe_load(textwrap.dedent("\n".join(rest)))
-    except yaml.YAMLError:
-        return None
-
-
-def summarise_failure(failure: list[str]) -> list[str]:
-    """An Ansible failure (`fatal: [host]: FAILED! => result`) as the result keys that explain it."""
-    head, _, payload = statement(failure[0]).partition("=>")
-    result = parse_result(payload, failure[1:])
-    if not isinstance(result, dict):
-        return [clip(statement(line)) for line in failure[:RESULT_VALUE_LINES]]
-    lines = [head.strip()]
+def result_lines(result: dict[str, object]) -> list[str]:
+    """The keys of a task result that explain its failure; a long value as its last lines."""
+    lines: list[str] = []
     for key in RESULT_KEYS:
         value = result.get(key)
         if value in (None, "", []):
@@ -293,70 +231,45 @@ def summarise_failure(failure: list[str]) -> list[str]:
     return lines
 
 
-def failed_tasks(output: list[str]) -> list[list[str]]:
-    """The Ansible tasks that failed in a step's output, each as its header, what Ansible said
-    before the failure ([ERROR], Origin) and the failure. Failures the task ignored
-    (`...ignoring`) are left out; a failure a block rescued looks like any other in the output
-    and is listed too, which is why the last failed tasks are the ones shown."""
+def failed_tasks(files: list[Path]) -> list[list[str]]:
+    """The failed Ansible tasks that these failed_tasks files hold, in order: each as its name and
+    file:line, then what its result (or, in a loop, each failed item's result) says."""
     tasks: list[list[str]] = []
-    header: str | None = None
-    context: list[str] = []
-    failures: list[list[str]] = []
-    in_result = False
-
-    def close() -> None:
-        if header is not None and failures:
-            block = [header, *(f"  {line}" for line in context[-TASK_CONTEXT_LINES:])]
-            for failure in failures:
-                block += [f"  {line}" for line in summarise_failure(failure)]
-            tasks.append(block[:FAILED_TASK_LINES])
-
-    for raw in output:
-        line = plain(raw)
-        said = statement(line)
-        if in_result and not RESULT_END.match(said) and len(failures[-1]) < 200:
-            failures[-1].append(line)  # a result printed on several lines (indented JSON, YAML)
+    for path in files:
+        if not path.exists():
             continue
-        in_result = False
-        if match := TASK_HEADER.match(said):
-            close()
-            header, context, failures = f"{match.group(1)} [{match.group('name')}]", [], []
-        elif said.startswith("PLAY "):
-            close()
-            header, context, failures = None, [], []
-        elif header is None:
-            continue
-        elif TASK_FAILURE.match(said):
-            failures.append([line])
-            in_result = parse_result(said.partition("=>")[2], []) is None
-        elif said == "...ignoring":
-            failures = []
-        elif said and not failures and not TASK_NOISE.match(said):
-            context.append(clip(said))
-    close()
+        for record in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(record)
+            except ValueError:  # the last line of a run killed while writing it
+                continue
+            where = str(entry["path"]).removeprefix(f"{ROOT}/")
+            lines = [clip(f"{entry['status']}: [{entry['host']}] {entry['task']} ({where})")]
+            result = entry["result"]
+            items = [
+                item for item in result.get("results", []) if isinstance(item, dict) and item.get("failed")
+            ]
+            for part in items or [result]:
+                lines += [f"  item: {part.get('item')}"] if part is not result else []
+                lines += result_lines(part)
+            tasks.append(lines[:FAILED_TASK_LINES])
     return tasks
 
 
 def changed_on_second_run(output: list[str]) -> list[str]:
     """The tasks molecule's idempotence check reports as changed on the second run."""
-    tasks: list[str] = []
-    listing = False
-    for raw in output:
-        said = statement(plain(raw))
-        if IDEMPOTENCE_FAILURE in said:
-            tasks, listing = [], True
-        elif listing and IDEMPOTENCE_TASK.match(said):
-            tasks.append(clip(said))
-        else:
-            listing = False
-    return tasks[:FAILED_TASK_LINES]
+    said = [ANSI_ESCAPE.sub("", line).strip() for line in output]
+    start = next((n + 1 for n, line in enumerate(said) if IDEMPOTENCE_FAILURE in line), len(said))
+    listed = itertools.takewhile(lambda line: line.startswith("* ["), said[start:])
+    return [clip(line) for line in listed][:FAILED_TASK_LINES]
 
 
 def involves_cluster(step: Step, output: list[str], tasks: list[list[str]]) -> bool:
-    if step.cluster:
-        return True
-    roles = {task[0].partition("[")[2].partition(" : ")[0] for task in tasks if " : " in task[0]}
-    return bool(roles.intersection(CLUSTER_ROLES)) or any(CLUSTER_SIGNS.search(line) for line in output)
+    return (
+        step.cluster
+        or any(CLUSTER_ROLE.search(task[0]) for task in tasks)
+        or any(CLUSTER_SIGNS.search(line) for line in [*output, *(line for task in tasks for line in task)])
+    )
 
 
 def capture(command: list[str]) -> tuple[bool, str]:
@@ -492,10 +405,10 @@ def cluster_diagnostics() -> list[str]:
     return lines
 
 
-def explain(step: Step, output: list[str]) -> None:
-    """After a failed step's tail: the Ansible tasks that failed and, when the failure involves
-    the cluster, the cluster diagnostics."""
-    tasks = failed_tasks(output)
+def explain(step: Step, output: list[str], task_files: list[Path]) -> None:
+    """After a failed step's tail: the Ansible tasks that failed in it and, when the failure
+    involves the cluster, the cluster diagnostics."""
+    tasks = failed_tasks(task_files)
     if tasks:
         shown = tasks[-FAILED_TASKS_SHOWN:]
         earlier = f", {len(tasks) - len(shown)} earlier ones left out" if len(tasks) > len(shown) else ""
@@ -512,21 +425,25 @@ def explain(step: Step, output: list[str]) -> None:
 
 
 def run(step: Step) -> Outcome:
-    command = list(step.command)
-    env = dict(os.environ, **dict(step.env))
-    report = REPORTS / (step.name.replace(" ", "-").replace("/", "-") + ".xml")
-    if step.junit:
-        report.unlink(missing_ok=True)
+    report, tasks_dir = REPORTS / f"{slug(step.name)}.xml", REPORTS / "failed-tasks" / slug(step.name)
+    report.unlink(missing_ok=True)
+    shutil.rmtree(tasks_dir, ignore_errors=True)
+    command = [str(arg) for arg in step.command]
+    env = dict(os.environ, ANSIBLE_CALLBACKS_ENABLED=ansible_callbacks())
+    env[FAILED_TASKS_ENV] = str(tasks_dir / "step.jsonl")
     if step.junit == "argument":
-        command += [f"--junitxml={report}"]
+        command.append(f"--junitxml={report}")
     elif step.junit == "env":
         env[JUNIT_REPORT_ENV] = str(report)
-    missing = [tool for tool in command[:1] if shutil.which(tool) is None and not (ROOT / tool).exists()]
-    started = time.monotonic()
     print(f"\n=== {step.name}: {' '.join(command)}", flush=True)
-    if missing:
-        print(f"--- {step.name}: {missing[0]} is not installed; run `make venv` / `make toolchain`")
-        return Outcome(passed=0, failed=1, failures=[f"{missing[0]} is not installed"])
+    needs = [arg for arg in step.command if isinstance(arg, Path) and not (ROOT / arg).exists()]
+    why = f"{needs[0]} is missing from the repository" if needs else None
+    if why is None and isinstance(step.command[0], str) and shutil.which(command[0]) is None:
+        why = f"{command[0]} is not installed; run `make venv` / `make toolchain`"
+    if why:
+        print(f"--- {step.name}: FAILED ({why})")
+        return Outcome(failed=1, failures=[f"FAILED ({why})"])
+    started = time.monotonic()
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as process:
@@ -536,31 +453,24 @@ def run(step: Step) -> Outcome:
             sys.stdout.write(line)
             lines.append(line)
         rc = process.wait()
-    elapsed = time.monotonic() - started
-    counts = junit_counts(report) if step.junit else None
-    failed = rc != 0 or (counts is not None and counts.failed > 0)
-    status = "ok" if not failed else f"FAILED (exit {rc})"
-    if step.junit and counts is None and rc == 0:
-        failed = True
-        status = f"FAILED (exit 0 but no readable JUnit report at {report})"
-    elif counts is not None and not failed and counts.passed == 0:
-        failed = True  # every test skipped, or none collected: nothing was proven
-        status = f"FAILED (no test ran: {counts.skipped} skipped)"
-        counts.failed = 1
+    counts = junit_counts(report) if step.junit else Outcome(passed=int(rc == 0))
+    problem = f"exit {rc}" if rc or (counts and counts.failed) else None
     if counts is None:
-        counts = Outcome(passed=int(not failed), failed=int(failed))
-    elif failed and counts.failed == 0:
-        counts.failed = 1  # failed outside its test cases (collection error, crash, lint)
-    if failed and not counts.failures:
-        counts.failures = [status]
+        counts, problem = Outcome(), problem or f"exit 0 but no readable JUnit report at {report}"
+    elif step.junit and not problem and counts.passed == 0:
+        problem = f"no test ran: {counts.skipped} skipped"  # all skipped or none collected
+    if problem:
+        counts.failed = counts.failed or 1  # a failure outside its test cases counts one
+        counts.failures = counts.failures or [f"FAILED ({problem})"]
     print(
-        f"--- {step.name}: {status} in {elapsed:.0f}s ({counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped)"
+        f"--- {step.name}: {f'FAILED ({problem})' if problem else 'ok'} in {time.monotonic() - started:.0f}s"
+        f" ({counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped)"
     )
-    if failed:
+    if problem:
         print(f"--- last {TAIL_LINES} lines of {step.name}:")
         sys.stdout.write("".join(lines[-TAIL_LINES:]))
         try:
-            explain(step, lines)
+            explain(step, lines, [tasks_dir / "step.jsonl", *counts.task_files])
         except Exception as error:  # the explanation must not turn one failure into a crash
             print(f"--- could not explain the failure of {step.name}: {error!r}")
     return counts
@@ -576,25 +486,21 @@ def stage_times(seconds: dict[str, float]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    order = ["lint", "unit", "chart", "integration", "app", "cluster", "molecule"]
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("stage", choices=["all", *order])
-    args = parser.parse_args(argv)
+    parser.add_argument("stage", choices=["all", *STAGES])
+    selected = list(STAGES) if (stage := parser.parse_args(argv).stage) == "all" else [stage]
     REPORTS.mkdir(parents=True, exist_ok=True)
-    selected = order if args.stage == "all" else [args.stage]
-    all_stages = stages()
-    total = Outcome(passed=0, failed=0)
+    total = Outcome()
     failed_steps: dict[str, list[str]] = {}
     stage_seconds: dict[str, float] = {}
     for stage in selected:
         began = time.monotonic()
-        for step in all_stages[stage]:
-            outcome = run(step)
+        results = [(step.name, run(step)) for step in STAGES[stage]]
+        for name, outcome in results or [(f"stage {stage}", Outcome(failed=1, failures=["no steps"]))]:
             total.passed += outcome.passed
             total.failed += outcome.failed
-            total.skipped += outcome.skipped
             if outcome.failed:
-                failed_steps[step.name] = outcome.failures
+                failed_steps[name] = outcome.failures
         stage_seconds[stage] = time.monotonic() - began
     print("\n" + stage_times(stage_seconds))
     if failed_steps:

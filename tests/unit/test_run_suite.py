@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import stat
 import sys
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 SUITE_PATH = Path(__file__).resolve().parents[1] / "run_suite.py"
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
 def _load_module() -> ModuleType:
@@ -42,41 +45,28 @@ def outcome(result: Any) -> tuple[int, int, int]:
 # junit_counts ------------------------------------------------------------------------------
 
 
-def test_junit_counts_a_passing_report(tmp_path: Path) -> None:
-    assert outcome(suite.junit_counts(junit(tmp_path / "r.xml", tests=3))) == (3, 0, 0)
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        ('<testsuites><testsuite tests="3"/></testsuites>', (3, 0, 0)),
+        ('<testsuites><testsuite tests="5" failures="1" errors="1"/></testsuites>', (3, 2, 0)),
+        ('<testsuites><testsuite tests="4" skipped="3"/></testsuites>', (1, 0, 3)),
+        ('<testsuite tests="2" failures="1"><testcase name="a"/></testsuite>', (1, 1, 0)),
+        (
+            '<testsuites><testsuite tests="2" failures="1"/><testsuite tests="3" skipped="1"/></testsuites>',
+            (3, 1, 1),
+        ),
+    ],
+    ids=["passing", "failures and errors", "skipped apart", "bare testsuite root", "every suite summed"],
+)
+def test_junit_counts(tmp_path: Path, report: str, expected: tuple[int, int, int]) -> None:
+    (tmp_path / "r.xml").write_text(report)
+    assert outcome(suite.junit_counts(tmp_path / "r.xml")) == expected
 
 
-def test_junit_counts_failures_and_errors_as_failed(tmp_path: Path) -> None:
-    report = junit(tmp_path / "r.xml", tests=5, failures=1, errors=1)
-    assert outcome(suite.junit_counts(report)) == (3, 2, 0)
-
-
-def test_junit_counts_skipped_apart(tmp_path: Path) -> None:
-    report = junit(tmp_path / "r.xml", tests=4, skipped=3)
-    assert outcome(suite.junit_counts(report)) == (1, 0, 3)
-
-
-def test_junit_counts_a_bare_testsuite_root(tmp_path: Path) -> None:
-    report = tmp_path / "r.xml"
-    report.write_text('<testsuite tests="2" failures="1"><testcase name="a"/></testsuite>')
-    assert outcome(suite.junit_counts(report)) == (1, 1, 0)
-
-
-def test_junit_counts_sums_every_suite(tmp_path: Path) -> None:
-    report = tmp_path / "r.xml"
-    report.write_text(
-        '<testsuites><testsuite tests="2" failures="1"/><testsuite tests="3" skipped="1"/></testsuites>'
-    )
-    assert outcome(suite.junit_counts(report)) == (3, 1, 1)
-
-
-def test_half_written_report_is_no_report(tmp_path: Path) -> None:
-    report = tmp_path / "r.xml"
-    report.write_text('<?xml version="1.0"?><testsuites><testsuite tests="3" failures="0">')
-    assert suite.junit_counts(report) is None
-
-
-def test_missing_report_is_no_report(tmp_path: Path) -> None:
+def test_half_written_or_missing_report_is_no_report(tmp_path: Path) -> None:
+    (tmp_path / "r.xml").write_text('<?xml version="1.0"?><testsuites><testsuite tests="3" failures="0">')
+    assert suite.junit_counts(tmp_path / "r.xml") is None
     assert suite.junit_counts(tmp_path / "absent.xml") is None
 
 
@@ -161,9 +151,18 @@ def test_step_whose_report_holds_no_test_that_ran_fails(
     reports: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = "open(report, 'w').write('<testsuites><testsuite tests=\"3\" skipped=\"3\"/></testsuites>')"
-    assert outcome(suite.run(script_step("all skipped", code))) == (0, 1, 3)
-    assert "no test ran: 3 skipped" in capsys.readouterr().out
+    result = suite.run(script_step("all skipped", code))
+    assert outcome(result) == (0, 1, 3)
+    assert result.failures == ["FAILED (no test ran: 3 skipped)"]
+    assert "all skipped: FAILED (no test ran: 3 skipped)" in capsys.readouterr().out
     assert outcome(suite.run(script_step("none collected", "write(0)"))) == (0, 1, 0)
+
+
+def test_pytest_step_that_collects_nothing_fails(reports: Path, tmp_path: Path) -> None:
+    (tmp_path / "test_nothing.py").write_text("x = 1\n")
+    result = suite.run(suite.under_pytest("empty", str(tmp_path / "test_nothing.py")))
+    assert outcome(result) == (0, 1, 0)
+    assert result.failures == ["FAILED (exit 5)"]  # pytest's own verdict: no tests collected
 
 
 def test_stage_times_name_each_stage_and_the_total() -> None:
@@ -181,7 +180,46 @@ def test_missing_tool_is_one_failure_that_says_how_to_install(
 ) -> None:
     result = suite.run(suite.Step("tool", ["todo-app-no-such-tool", "--version"]))
     assert outcome(result) == (0, 1, 0)
-    assert "todo-app-no-such-tool is not installed" in capsys.readouterr().out
+    assert "todo-app-no-such-tool is not installed; run `make venv`" in capsys.readouterr().out
+
+
+def test_missing_path_of_the_repository_fails_the_step_and_says_which(
+    reports: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    step = suite.Step("chart", [sys.executable, "-c", "pass", Path("tests/no-such-dir")])
+    result = suite.run(step)
+    assert outcome(result) == (0, 1, 0)
+    assert result.failures == ["FAILED (tests/no-such-dir is missing from the repository)"]
+    assert "chart: FAILED (tests/no-such-dir is missing from the repository)" in capsys.readouterr().out
+
+
+def test_every_stage_is_declared_with_its_steps_and_their_paths_exist() -> None:
+    assert list(suite.STAGES) == ["lint", "unit", "chart", "integration", "app", "cluster", "molecule"]
+    for stage, steps in suite.STAGES.items():
+        assert steps, stage
+        for step in steps:
+            assert all((suite.ROOT / arg).exists() for arg in step.command if isinstance(arg, Path)), step
+
+
+def test_pytest_steps_print_their_slowest_tests_and_record_failed_tasks_per_test() -> None:
+    steps = [step for steps in suite.STAGES.values() for step in steps if step.junit == "argument"]
+    assert {step.name for step in steps} == {
+        "unit",
+        "chart",
+        "integration",
+        "images",
+        "cluster",
+        "deployment",
+    }
+    for step in steps:
+        assert "--durations=15" in step.command and "tests.run_suite" in step.command, step.name
+
+
+def test_cluster_and_molecule_steps_are_marked() -> None:
+    stages = suite.STAGES
+    assert all(step.cluster for step in stages["cluster"])
+    assert [step.cluster for step in stages["molecule"]] == [True, False]  # the kind one is syntax only
+    assert not any(step.cluster for step in stages["lint"] + stages["unit"])
 
 
 def test_failed_cluster_step_prints_the_diagnostics_after_the_tail(
@@ -215,7 +253,7 @@ def test_failed_step_that_could_not_reach_the_cluster_prints_diagnostics(
 def test_a_crash_of_the_explanation_does_not_crash_the_suite(
     reports: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(output: list[str]) -> list[list[str]]:
+    def broken(files: list[Path]) -> list[list[str]]:
         raise RuntimeError("parser bug")
 
     monkeypatch.setattr(suite, "failed_tasks", broken)
@@ -251,9 +289,7 @@ def test_run_ends_with_what_failed_just_above_the_count(
 ) -> None:
     cases = tmp_path / "cases.xml"
     cases.write_text(FAILED_CASES)
-    steps: dict[str, list[Any]] = {
-        stage: [] for stage in ("lint", "unit", "chart", "integration", "app", "cluster", "molecule")
-    }
+    steps: dict[str, list[Any]] = {stage: [script_step(f"{stage} ok", "write(1)")] for stage in suite.STAGES}
     steps["lint"] = [
         script_step("ruff", "print('E501'); sys.exit(1)", junit=None),
         script_step("ok", "write(2)"),
@@ -261,8 +297,8 @@ def test_run_ends_with_what_failed_just_above_the_count(
     steps["cluster"] = [
         script_step("cluster", f"import shutil; shutil.copy({str(cases)!r}, report); sys.exit(1)")
     ]
-    monkeypatch.setattr(suite, "stages", lambda: steps)
-    monkeypatch.setattr(suite, "explain", lambda step, output: None)
+    monkeypatch.setattr(suite, "STAGES", steps)
+    monkeypatch.setattr(suite, "explain", lambda step, output, files: None)
 
     assert suite.main(["all"]) == 1
     end = capsys.readouterr().out.splitlines()[-8:]
@@ -274,188 +310,203 @@ def test_run_ends_with_what_failed_just_above_the_count(
         "    tests.cluster.test_local_cluster::test_second_run_changes_nothing: AssertionError: changed=1 on the second run",
         "    tests.deploy.test_site::test_upgrade: setup trace",
         "",
-        "3 passed, 3 failed",
+        "8 passed, 3 failed",
     ]
 
 
-# The failing Ansible tasks ------------------------------------------------------------------
+def test_stage_without_a_step_fails_and_is_named(
+    reports: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(suite, "STAGES", {"chart": []})
+    assert suite.main(["chart"]) == 1
+    assert capsys.readouterr().out.splitlines()[-5:] == [
+        "Failed steps: stage chart",
+        "  stage chart:",
+        "    no steps",
+        "",
+        "0 passed, 1 failed",
+    ]
 
-# What ansible-core 2.19 prints with this project's ansible.cfg (profile_tasks, default callback).
-ANSIBLE_OUTPUT = """\
-PLAY [Deploy todo-app to the local cluster] ************************************
 
-TASK [preflight : Check the Docker engine] *************************************
-Thursday 26 November 2026  07:35:23 +0000 (0:00:00.016)       0:00:00.016 *****
-[ERROR]: Task failed: Module failed: non-zero return code
-Origin: /work/main/roles/preflight/tasks/main.yml:4:3
+# The failed Ansible tasks, from the failed_tasks callback ------------------------------------
 
-fatal: [localhost]: FAILED! => {"changed": false, "msg": "ignored one", "rc": 1}
-...ignoring
-
-TASK [cluster : Start the API server] ******************************************
-Thursday 26 November 2026  07:35:24 +0000 (0:00:00.876)       0:00:00.892 *****
-ok: [localhost]
-
-TASK [release : Install the chart] *********************************************
-Thursday 26 November 2026  07:35:24 +0000 (0:00:00.018)       0:00:00.948 *****
-ok: [localhost] => (item=first)
-[ERROR]: Task failed: Module failed: non-zero return code
-Origin: /work/main/roles/release/tasks/main.yml:17:3
-
-15     ansible.builtin.debug:
-16       msg: ok
-17   - name: Install the chart
-       ^ column 3
-
-failed: [localhost] (item=second) => {"ansible_loop_var": "item", "changed": false, "cmd": ["helm", "upgrade", "--install"], "delta": "0:00:00.005483", "item": "second", "msg": "non-zero return code", "rc": 3, "stderr": "Error: UPGRADE FAILED: timed out\\nwaiting for the condition", "stdout": ""}
-
-PLAY RECAP *********************************************************************
-localhost                  : ok=2    changed=0    unreachable=0    failed=1    skipped=0    rescued=0    ignored=1
+# One play as the project's tests run them: a failure the task ignores, a task that works, a loop
+# whose second item fails inside a block that rescues it, a rescued failure of a no_log task,
+# then a command that fails.
+PLAYBOOK = """\
+- name: Deploy
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Check the Docker engine
+      ansible.builtin.command: "false"
+      ignore_errors: true
+    - name: Start the API server
+      ansible.builtin.debug: {msg: ok}
+    - name: Try every item
+      block:
+        - name: Load the images
+          ansible.builtin.command: "sh -c 'echo loading {{ item }} >&2; exit {{ item }}'"
+          loop: [0, 3]
+      rescue:
+        - name: Carry on
+          ansible.builtin.debug: {msg: rescued}
+    - name: Keep the secret
+      block:
+        - name: Write the secret
+          ansible.builtin.command: "sh -c 'echo s3cr3t >&2; exit 1'"
+          no_log: true
+      rescue:
+        - name: Carry on
+          ansible.builtin.debug: {msg: rescued}
+    - name: Install the chart
+      ansible.builtin.command: "sh -c 'echo Error: UPGRADE FAILED: timed out >&2; echo waiting >&2; exit 4'"
+"""
+DELIBERATE = """\
+- name: Refuse
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Refuse a non-root user
+      ansible.builtin.fail: {msg: deliberate refusal}
 """
 
 
-def lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
+def test_failed_tasks_of_a_real_playbook_come_from_the_callback_in_order(
+    reports: Path, tmp_path: Path, diagnosed: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    playbook = tmp_path / "deploy.yml"
+    playbook.write_text(PLAYBOOK)
+    inventory = ["-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}"]
+    step = suite.Step("deploy", [str(ANSIBLE_PLAYBOOK), *inventory, str(playbook)])
+    assert outcome(suite.run(step)) == (0, 1, 0)
+    out = capsys.readouterr().out
+    explained = out[out.index("--- failed Ansible tasks of deploy (3):") :].splitlines()[1:]
+    assert explained == [
+        f"failed: [localhost] Load the images ({playbook}:12)",
+        "  item: 3",
+        "  msg: non-zero return code",
+        "  rc: 3",
+        "  cmd: sh -c echo loading 3 >&2; exit 3",
+        "  stderr: loading 3",
+        f"failed: [localhost] Write the secret ({playbook}:20)",
+        "  censored: the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+        f"failed: [localhost] Install the chart ({playbook}:26)",
+        "  msg: non-zero return code",
+        "  rc: 4",
+        "  cmd: sh -c echo Error: UPGRADE FAILED: timed out >&2; echo waiting >&2; exit 4",
+        "  stderr: (last 2 lines)",
+        "    Error: UPGRADE FAILED: timed out",
+        "    waiting",
+    ]
+    assert diagnosed == []  # neither a role that works on the cluster nor kubectl or helm
+    assert "s3cr3t" not in (reports / "failed-tasks" / "deploy" / "step.jsonl").read_text()
+    assert re.search(
+        r"\(\d+:\d\d:\d\d\.\d+\) +\d+:\d\d:\d\d\.\d+ \*", out
+    )  # ansible.cfg's profile_tasks stays
 
 
-def test_failed_task_is_named_with_what_ansible_said_and_the_result() -> None:
-    tasks = suite.failed_tasks(lines(ANSIBLE_OUTPUT))
-    assert len(tasks) == 1
-    task = tasks[0]
-    assert task[0] == "TASK [release : Install the chart]"
-    assert "  [ERROR]: Task failed: Module failed: non-zero return code" in task
-    assert "  Origin: /work/main/roles/release/tasks/main.yml:17:3" in task
-    assert "  failed: [localhost] (item=second)" in task
-    assert "    msg: non-zero return code" in task
-    assert "    rc: 3" in task
-    assert "    cmd: helm upgrade --install" in task
-    assert "      waiting for the condition" in task
-
-
-def test_failed_task_leaves_out_noise() -> None:
-    task = "\n".join(suite.failed_tasks(lines(ANSIBLE_OUTPUT))[0])
-    assert "Thursday 26 November" not in task  # profile_tasks' timestamp
-    assert "item=first" not in task  # the loop item that worked
-    assert "column 3" not in task and "msg: ok" not in task  # the quoted source
-    assert "delta" not in task and "ansible_loop_var" not in task
-
-
-def test_ignored_failures_and_tasks_that_worked_are_not_failing_tasks() -> None:
-    names = [task[0] for task in suite.failed_tasks(lines(ANSIBLE_OUTPUT))]
-    assert "TASK [preflight : Check the Docker engine]" not in names
-    assert "TASK [cluster : Start the API server]" not in names
-
-
-def test_no_failed_tasks_in_output_without_ansible() -> None:
-    assert suite.failed_tasks(lines("collected 3 items\nfailed: 1 test\nE   assert 1 == 2\n")) == []
-
-
-def test_failed_task_inside_a_coloured_pytest_failure_report() -> None:
-    output = (
-        "    def test_site():\n"
-        ">       assert result.returncode == 0, result.stdout\n"
-        "E       AssertionError: \x1b[0;32mTASK [readiness : Wait for the backend] ****\x1b[0m\n"
-        "E         \x1b[0;31mfatal: [localhost]: FAILED! => \x1b[0m\n"
-        "E             changed: false\n"
-        "E             msg: |-\n"
-        "E                 Deployment not Ready\n"
-        "E                 after 240s\n"
-        "E         \n"
-        "E         PLAY RECAP ****\n"
+def test_failed_pytest_case_is_explained_by_its_own_tasks_not_by_a_deliberate_failure(
+    reports: Path, tmp_path: Path, diagnosed: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "deliberate.yml").write_text(DELIBERATE)
+    (tmp_path / "deploy.yml").write_text(PLAYBOOK)
+    (tmp_path / "test_playbooks.py").write_text(
+        "import subprocess, sys\n"
+        f"ARGS = [{str(ANSIBLE_PLAYBOOK)!r}, '-i', 'localhost,', '-c', 'local',"
+        f" '-e', 'ansible_python_interpreter={sys.executable}']\n"
+        "def play(name):\n"
+        f"    return subprocess.run([*ARGS, {str(tmp_path)!r} + '/' + name], check=False).returncode\n"
+        "def test_refuses():\n"
+        "    assert play('deliberate.yml') == 2\n"
+        "def test_deploys():\n"
+        "    assert play('deploy.yml') == 0\n"
     )
-    assert suite.failed_tasks(lines(output)) == [
-        [
-            "TASK [readiness : Wait for the backend]",
-            "  fatal: [localhost]: FAILED!",
-            "    msg: (last 2 lines)",
-            "      Deployment not Ready",
-            "      after 240s",
-        ]
+    result = suite.run(suite.under_pytest("playbooks", str(tmp_path / "test_playbooks.py")))
+    assert outcome(result) == (1, 1, 0)
+    assert [path.name.endswith("test_playbooks.py-test_deploys.jsonl") for path in result.task_files] == [
+        True
     ]
+    out = capsys.readouterr().out
+    explained = out[out.index("--- failed Ansible tasks of playbooks (3):") :]
+    assert "Install the chart" in explained and "Load the images" in explained
+    assert "Refuse a non-root user" not in explained
+    assert "slowest 15 durations" in out
 
 
-def test_failed_task_with_an_indented_json_result() -> None:
-    output = (
-        "TASK [smoke : Call the API] ***\n"
-        "fatal: [localhost]: UNREACHABLE! => {\n"
-        '    "changed": false,\n'
-        '    "msg": "connection refused"\n'
-        "}\n"
-        "\n"
-    )
-    assert suite.failed_tasks(lines(output)) == [
-        ["TASK [smoke : Call the API]", "  fatal: [localhost]: UNREACHABLE!", "    msg: connection refused"]
-    ]
-
-
-def test_result_that_is_not_json_is_shown_as_printed() -> None:
-    output = "TASK [x] ***\nfatal: [localhost]: FAILED! => not json at all\n"
-    assert suite.failed_tasks(lines(output)) == [
-        ["TASK [x]", "  fatal: [localhost]: FAILED! => not json at all"]
-    ]
-
-
-def test_failed_task_is_bounded() -> None:
-    stdout = "\\n".join(f"line {n}" for n in range(500))
-    output = f'TASK [x] ***\nfatal: [localhost]: FAILED! => {{"msg": "m", "stdout": "{stdout}"}}\n'
-    task = suite.failed_tasks(lines(output))[0]
-    assert len(task) <= suite.FAILED_TASK_LINES
-    assert "      line 499" in task and "      line 400" not in task
+def record(task: str, path: str, result: dict[str, Any]) -> str:
+    entry = {"host": "localhost", "task": task, "path": path, "status": "failed", "result": result}
+    return json.dumps(entry) + "\n"
 
 
 def test_explain_shows_the_last_failed_tasks_only(
-    diagnosed: list[int], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, diagnosed: list[int], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    output = "".join(
-        f'TASK [task {n}] ***\nfatal: [localhost]: FAILED! => {{"msg": "m{n}"}}\n' for n in range(5)
-    )
-    suite.explain(suite.Step("molecule", ["molecule"]), lines(output))
+    tasks = tmp_path / "step.jsonl"
+    tasks.write_text("".join(record(f"task {n}", f"play.yml:{n}", {"msg": f"m{n}"}) for n in range(5)))
+    suite.explain(suite.Step("molecule", ["molecule"]), [], [tasks, tmp_path / "absent.jsonl"])
     out = capsys.readouterr().out
     assert "failed Ansible tasks of molecule (5, 2 earlier ones left out):" in out
-    assert "TASK [task 1]" not in out and "TASK [task 2]" in out and "TASK [task 4]" in out
-    assert diagnosed == []  # none of these tasks belongs to a role that works on the cluster
+    assert "task 1" not in out and "task 2 (play.yml:2)\n  msg: m2" in out and "task 4" in out
+    assert diagnosed == []
+
+
+def test_failed_task_is_bounded(tmp_path: Path) -> None:
+    tasks = tmp_path / "step.jsonl"
+    tasks.write_text(
+        record("x", "p.yml:1", {"msg": "m", "stdout": "\n".join(f"line {n}" for n in range(500))})
+    )
+    task = suite.failed_tasks([tasks])[0]
+    assert len(task) <= suite.FAILED_TASK_LINES
+    assert "    line 499" in task and "    line 491" not in task
+
+
+def test_record_cut_short_by_a_killed_run_is_left_out(tmp_path: Path) -> None:
+    tasks = tmp_path / "step.jsonl"
+    tasks.write_text(
+        record("first", "p.yml:1", {"msg": "m"}) + record("second", "p.yml:2", {"msg": "m"})[:40]
+    )
+    assert suite.failed_tasks([tasks]) == [["failed: [localhost] first (p.yml:1)", "  msg: m"]]
 
 
 def test_tasks_that_changed_on_molecules_second_run() -> None:
     output = (
         "INFO     default ➜ idempotence: Executing\n"
-        "CRITICAL Idempotence test failed because of the following tasks:\n"
+        "\x1b[31mCRITICAL Idempotence test failed because of the following tasks:\n"
         "* [localhost] => cluster : Write the kubeconfig\n"
         "* [localhost] => release : Install the chart\n"
         "INFO     default ➜ destroy: Executing\n"
         "* not a task\n"
     )
-    assert suite.changed_on_second_run(lines(output)) == [
+    assert suite.changed_on_second_run(output.splitlines(keepends=True)) == [
         "* [localhost] => cluster : Write the kubeconfig",
         "* [localhost] => release : Install the chart",
     ]
+    assert suite.changed_on_second_run(["* [localhost] => not after the failure\n"]) == []
 
 
 @pytest.mark.parametrize(
-    ("output", "expected"),
+    ("task", "output", "expected"),
     [
-        ("TASK [release : Install the chart] ***\nfatal: [localhost]: FAILED! => {}\n", True),
-        ("TASK [images : Build the backend] ***\nfatal: [localhost]: FAILED! => {}\n", False),
-        ("The connection to the server 127.0.0.1:6443 was refused\n", True),
-        ('fatal: [localhost]: FAILED! => {"cmd": ["/usr/bin/kubectl", "get", "pods"]}\n', True),
-        ("roles/release/tasks/main.yml:3: fqcn[action]: use kubernetes.core.helm\n", False),
+        (
+            [
+                f"failed: [localhost] release : Install the chart ({suite.ROOT}/roles/release/tasks/main.yml:3)"
+            ],
+            "",
+            True,
+        ),
+        (["failed: [localhost] images : Build the backend (roles/images/tasks/build.yml:9)"], "", False),
+        (["failed: [localhost] x (p.yml:1)", "  cmd: /usr/bin/kubectl get pods"], "", True),
+        (["failed: [localhost] x (p.yml:1)", "  cmd: helm upgrade --install"], "", True),
+        (["failed: [localhost] x (p.yml:1)", "  msg: the helm chart is invalid"], "", False),
+        ([], "The connection to the server 127.0.0.1:6443 was refused\n", True),
+        ([], "roles/release/tasks/main.yml:3: fqcn[action]: use kubernetes.core.helm\n", False),
     ],
 )
-def test_which_failures_involve_the_cluster(output: str, expected: bool) -> None:
-    step = suite.Step("any", ["true"])
-    tasks = suite.failed_tasks(lines(output))
-    assert suite.involves_cluster(step, lines(output), tasks) is expected
+def test_which_failures_involve_the_cluster(task: list[str], output: str, expected: bool) -> None:
+    tasks = [task] if task else []
+    assert suite.involves_cluster(suite.Step("any", ["true"]), [output], tasks) is expected
     assert suite.involves_cluster(suite.Step("any", ["true"], cluster=True), [], []) is True
-
-
-def test_cluster_and_molecule_steps_are_marked() -> None:
-    stages = suite.stages()
-    assert all(step.cluster for step in stages["cluster"])
-    assert (
-        any(step.cluster for step in stages["molecule"])
-        == (suite.ROOT / "molecule/default/molecule.yml").exists()
-    )
-    assert not any(step.cluster for step in stages["lint"] + stages["unit"])
 
 
 # The cluster diagnostics --------------------------------------------------------------------
