@@ -78,11 +78,8 @@ async def get_token_claims(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenClaims:
-    """The bearer token's claims, once its signature and expiry are checked.
-
-    Revocation is a database question and CurrentUser answers it: a route that reads the
-    claims also takes CurrentUser.
-    """
+    """The bearer token's claims, once its signature and expiry are checked; get_current_user
+    checks its revocation, and TokenClaimsDep below gives the claims only after that."""
     if credentials is None:
         raise _unauthorized("Not authenticated")
     try:
@@ -91,10 +88,10 @@ async def get_token_claims(
         raise _unauthorized(str(exc)) from exc
 
 
-TokenClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
+_SignedClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
 
 
-def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
+def get_current_user(session: SessionDep, claims: _SignedClaimsDep) -> User:
     """The token's user, read together with the token's revocation in one query.
 
     Both are checked in the database on every request, so a logout on one replica holds
@@ -115,3 +112,12 @@ def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_valid_claims(claims: _SignedClaimsDep, _user: CurrentUser) -> TokenClaims:
+    """The claims of a token that is signed, unexpired, not revoked and whose user exists
+    (FastAPI resolves each dependency once per request, so this adds no query)."""
+    return claims
+
+
+TokenClaimsDep = Annotated[TokenClaims, Depends(get_valid_claims)]
