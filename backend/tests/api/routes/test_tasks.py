@@ -4,8 +4,10 @@ import json
 import time
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from tests.utils.users import AuthHeaders
 
@@ -184,6 +186,46 @@ def test_pagination_reports_total(client: TestClient, seeded: AuthHeaders) -> No
     body = response.json()
     assert (body["total"], body["limit"], body["offset"]) == (4, 2, 2)
     assert [t["title"] for t in body["items"]] == ["Pay taxes", "Write 100% tests"]
+
+
+def test_a_page_past_the_end_still_reports_the_total(
+    client: TestClient, seeded: AuthHeaders
+) -> None:
+    for params, total in (({"offset": 10}, 4), ({"offset": 10, "q": "milk"}, 1), ({"q": "zzz"}, 0)):
+        body = client.get("/api/tasks", params=params, headers=seeded).json()
+        assert (body["items"], body["total"]) == ([], total), params
+
+
+def test_listing_tasks_is_two_statements_and_four_worker_thread_hops(
+    client: TestClient, seeded: AuthHeaders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a list request costs on one CPU is mostly round trips to the database and hops
+    # into worker threads; these counts are the regression guard (timings would flake).
+    statements: list[str] = []
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    hops: list[object] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counting_run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(func)
+        return await run_sync(func, *args, **kwargs)
+
+    titles(client, seeded)  # the pool has its connection: checkouts only ping from here
+    event.listen(engine, "before_cursor_execute", record)
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting_run_sync)
+    try:
+        assert len(titles(client, seeded, limit=2)) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # The user and the token's revocation in one; the page and the total in the other.
+    assert len(statements) == 2, statements
+    # The user lookup, the route, FastAPI's check of a plain route's answer, and giving
+    # the session's connection back.
+    assert len(hops) == 4, hops
 
 
 @pytest.mark.parametrize(
