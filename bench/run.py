@@ -10,7 +10,7 @@ itself): the release and its namespace are removed before the hand-typed deploym
 warm ``make deploy``, so the database starts empty. ``--cold`` also removes the app images
 (Docker and the cluster's containerd) and measures a deploy that rebuilds them.
 
-    python bench/run.py [--cold] [--skip-naive] [--only sizes,load] [--budget-seconds 900]
+    python bench/run.py [--cold] [--skip-naive] [--only sizes,load] [--budget-seconds 1800]
 """
 
 from __future__ import annotations
@@ -812,6 +812,11 @@ def markdown(results: Json) -> str:
         ("helm install → every pod Ready (in that deploy)", "warm", "install_to_ready_s"),
         ("idempotent re-run of site.yml", "idempotent", "seconds"),
         (f"no-op `make deploy` (median of {NOOP_RUNS})", "noop", "seconds"),
+        (
+            "the same, on the builtin linear strategy (ANSIBLE_STRATEGY=linear, no Mitogen)",
+            "noop",
+            "linear_seconds",
+        ),
         ("`make plan` with nothing to do", "plan", "seconds"),
         ("upgrade (changed backend image)", "upgrade", "seconds"),
         ("rollback", "rollback", "seconds"),
@@ -827,9 +832,12 @@ def markdown(results: Json) -> str:
         note = ""
         if entry.get("changed") is not None and key == "seconds":
             note = f"changed={entry['changed']}"
-        if name == "noop" and entry.get("ok"):
+        if name == "noop" and entry.get("ok") and key == "seconds":
             ratio = entry["seconds"] / entry["target_s"]
             note += f"; runs {entry['runs_s']} s; {ratio:.1f}x the {entry['target_s']} s target"
+        if name == "noop" and entry.get("ok") and key == "linear_seconds" and entry.get(key):
+            share = entry["seconds"] / entry[key]
+            note = f"runs {entry['linear_runs_s']} s; the Mitogen run takes {share:.2f}x this"
         if name == "plan" and entry.get("ok"):
             note = f"exit {entry['exit_code']}"
         if not entry.get("ok"):
@@ -912,7 +920,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--skip-naive", action="store_true", help="do not build the naive images")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(MEASUREMENTS)}")
-    parser.add_argument("--budget-seconds", type=float, default=900, help="skip what would start after this")
+    parser.add_argument("--budget-seconds", type=float, default=1800, help="skip what would start after this")
     args = parser.parse_args(argv)
     selected = set(args.only.split(",")) if args.only else set(MEASUREMENTS)
     if not args.cold:
@@ -955,13 +963,21 @@ def main(argv: list[str]) -> int:
         return playbook("site.yml")
 
     def noop() -> Json:
-        """`make deploy` with nothing changed, NOOP_RUNS times: the median against the target."""
-        runs = [playbook_make_deploy() for _ in range(NOOP_RUNS)]
+        """`make deploy` with nothing changed, NOOP_RUNS times, each followed by the same run on
+        Ansible's builtin linear strategy (no Mitogen): the medians, against the target and each other."""
+        runs, linear = [], []
+        for _ in range(NOOP_RUNS):
+            runs.append(playbook_make_deploy())
+            took, out = timed(["env", "ANSIBLE_STRATEGY=linear", "make", "deploy"], 1800)
+            linear.append({"seconds": took, **playbook_facts(out)})
         times = sorted(entry["seconds"] for entry in runs)
+        linear_times = sorted(entry["seconds"] for entry in linear)
         return {
-            "seconds": times[len(times) // 2],
+            "seconds": median(times),
             "runs_s": times,
-            "changed": max(entry["changed"] or 0 for entry in runs),
+            "linear_seconds": median(linear_times),
+            "linear_runs_s": linear_times,
+            "changed": max(entry["changed"] or 0 for entry in runs + linear),
             "target_s": NOOP_TARGET_S,
         }
 
