@@ -36,18 +36,21 @@ $(VENV)/.installed: requirements.lock
 .PHONY: venv
 venv: $(VENV)/.installed ## Create the project virtualenv from requirements.lock
 
+VAULT_FILE := inventory/local/group_vars/all/vault.yml
+
 .PHONY: vault-init
 vault-init: venv ## Create the vault password and vault.yml when there are none (never overwrites)
 	@$(PYTHON) $(VAULT_CLIENT) --init
-	$(PLAYBOOK) playbooks/init-secrets.yml
+	@# An existing vault.yml is never touched, so the play (a second ansible-playbook start) runs only without one.
+	@if [[ ! -e $(VAULT_FILE) ]]; then $(PLAYBOOK) playbooks/init-secrets.yml; fi
 
 .PHONY: vault-edit
 vault-edit: venv ## Edit the encrypted secrets (inventory/local/group_vars/all/vault.yml)
-	$(VENV)/bin/ansible-vault edit inventory/local/group_vars/all/vault.yml
+	$(VENV)/bin/ansible-vault edit $(VAULT_FILE)
 
 .PHONY: vault-rekey
 vault-rekey: venv ## Re-encrypt vault.yml with a new password (NEW_VAULT_PASSWORD_FILE=path)
-	$(VENV)/bin/ansible-vault rekey --new-vault-password-file "$${NEW_VAULT_PASSWORD_FILE:?set NEW_VAULT_PASSWORD_FILE to a file holding the new password}" inventory/local/group_vars/all/vault.yml
+	$(VENV)/bin/ansible-vault rekey --new-vault-password-file "$${NEW_VAULT_PASSWORD_FILE:?set NEW_VAULT_PASSWORD_FILE to a file holding the new password}" $(VAULT_FILE)
 
 .PHONY: toolchain
 toolchain: venv ## Install or build the pinned tools and start the Docker engine

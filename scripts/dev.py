@@ -135,7 +135,12 @@ class Logs:
 
 def roll_out(project: Path, extra: Sequence[str], parts: list[str], saved_at: float) -> bool:
     vars_ = ["-e", f"images_project_dir={project}"]
-    code, out = playbook("playbooks/upgrade.yml", [*vars_, "-e", "smoke_full=false", *extra])
+    # The first deploy proved the toolchain and the preflight checks: each change skips them
+    # (`--skip-tags setup`) and leaves pruning old images to the next deploy or upgrade.
+    code, out = playbook(
+        "playbooks/upgrade.yml",
+        [*vars_, "--skip-tags=setup", "-e", "smoke_full=false", "-e", "release_prune_images=false", *extra],
+    )
     took = time.monotonic() - saved_at
     if code == 0:
         ready = READY_RE.search(out)

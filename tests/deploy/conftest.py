@@ -110,12 +110,40 @@ def write_play(tmp_path: Path) -> Callable[[Sequence[dict[str, Any]]], Path]:
     return write
 
 
+@dataclass
+class Deployments:
+    """What the session has deployed so far: the full run, once."""
+
+    full: Run | None = None
+
+    def in_full(self) -> Run:
+        """site.yml with the user flow and helm test run even when the release was already there
+        (smoke_full), once per session: the suite starts from a release proven to serve."""
+        if self.full is None:
+            run = run_playbook("site.yml", "-e", "smoke_full=true", timeout=3600)
+            assert run.returncode == 0, run.output[-6000:]
+            self.full = run
+        return self.full
+
+
+@pytest.fixture(scope="session")
+def deployments() -> Deployments:
+    return Deployments()
+
+
+@pytest.fixture(scope="session")
+def deployed_in_full(deployments: Deployments) -> Run:
+    return deployments.in_full()
+
+
 @pytest.fixture(scope="module")
-def deployed() -> Run:
-    """The release as site.yml leaves it, deployed once per test module. The user flow and
-    helm test run even when the release was already there (smoke_full), so every module starts
-    from a release proven to serve."""
-    run = run_playbook("site.yml", "-e", "smoke_full=true", timeout=3600)
+def deployed(deployments: Deployments) -> Run:
+    """The release as site.yml leaves it, at the start of each test module: the first module
+    gets the session's full run; each later one a plain site.yml, which repairs whatever drift
+    the module before left (its no-op path proves each stage) and checks readiness and health."""
+    if deployments.full is None:
+        return deployments.in_full()
+    run = run_playbook("site.yml", timeout=3600)
     assert run.returncode == 0, run.output[-6000:]
     return run
 

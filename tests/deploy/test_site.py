@@ -31,10 +31,10 @@ pytestmark = pytest.mark.cluster
 FAIL_FAST_SECONDS = 90
 
 
-def test_site_deploys_a_healthy_release_and_proves_it(deployed: Run) -> None:
-    assert deployed.recap()["failed"] == 0
-    assert "Ready in" in deployed.output
-    assert "is listed" in deployed.output
+def test_site_deploys_a_healthy_release_and_proves_it(deployed_in_full: Run) -> None:
+    assert deployed_in_full.recap()["failed"] == 0
+    assert "Ready in" in deployed_in_full.output
+    assert "is listed" in deployed_in_full.output
 
 
 def test_secret_values_are_not_in_the_output_even_at_vvv(deployed: Run) -> None:
