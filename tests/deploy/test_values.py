@@ -126,7 +126,11 @@ def test_the_embedded_database_reads_its_password_from_the_existing_secret(
     values = _render(playbook, write_play, BASE_VARS)
     assert values["postgresql"]["auth"] == {
         "existingSecret": "todo-app-secrets",
-        "secretKeys": {"adminPasswordKey": "postgres-password"},
+        "secretKeys": {
+            "adminPasswordKey": "postgres-password",
+            "ownerPasswordKey": "owner-password",
+            "appPasswordKey": "app-password",
+        },
     }
     renamed = _render(
         playbook,
@@ -136,7 +140,7 @@ def test_the_embedded_database_reads_its_password_from_the_existing_secret(
     assert renamed["existingSecret"] == "other-secrets"
     assert renamed["postgresql"]["auth"] == {
         "existingSecret": "other-secrets",
-        "secretKeys": {"adminPasswordKey": "DB_PASSWORD"},
+        "secretKeys": {"adminPasswordKey": "DB_PASSWORD", "ownerPasswordKey": "owner-password", "appPasswordKey": "app-password"},
     }
 
 
