@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+from typing import Any
 
 import pytest
 from chart_helpers import CHART_DIR, JWT_SECRET, Manifest, render
@@ -19,14 +20,15 @@ def one(docs: list[Manifest], kind: str, name: str) -> Manifest:
     return found
 
 
-def env_of(container: dict) -> dict[str, dict]:
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in container["env"]}
 
 
-def roles_container(docs: list[Manifest]) -> dict:
+def roles_container(docs: list[Manifest]) -> dict[str, Any]:
     spec = one(docs, "StatefulSet", DB)["spec"]["template"]["spec"]
     (roles,) = [c for c in spec["containers"] if c["name"] == "roles"]
-    return roles
+    found: dict[str, Any] = roles
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,10 @@ def test_roles_container_ensures_the_roles_as_the_superuser(docs: list[Manifest]
     assert env["POSTGRES_USER"]["value"] == "todo"
     assert env["DATABASE_OWNER_USER"]["value"] == "todo_owner"
     assert env["DATABASE_APP_USER"]["value"] == "todo_app"
-    refs = {name: env[name]["valueFrom"]["secretKeyRef"] for name in ("PGPASSWORD", "DATABASE_OWNER_PASSWORD", "DATABASE_APP_PASSWORD")}
+    refs = {
+        name: env[name]["valueFrom"]["secretKeyRef"]
+        for name in ("PGPASSWORD", "DATABASE_OWNER_PASSWORD", "DATABASE_APP_PASSWORD")
+    }
     assert refs == {
         "PGPASSWORD": {"name": DB, "key": "postgres-password"},
         "DATABASE_OWNER_PASSWORD": {"name": DB, "key": "owner-password"},
@@ -85,7 +90,9 @@ def test_the_app_role_gets_rows_only_and_no_role_is_a_superuser(docs: list[Manif
 
 def test_a_changed_role_restarts_the_database_pod_so_the_roles_are_ensured(docs: list[Manifest]) -> None:
     def checksum(rendered: list[Manifest]) -> str:
-        value: str = one(rendered, "StatefulSet", DB)["spec"]["template"]["metadata"]["annotations"]["checksum/roles"]
+        value: str = one(rendered, "StatefulSet", DB)["spec"]["template"]["metadata"]["annotations"][
+            "checksum/roles"
+        ]
         return value
 
     assert checksum(render("--set", JWT)) == checksum(docs), "re-renders must be stable"
@@ -94,12 +101,20 @@ def test_a_changed_role_restarts_the_database_pod_so_the_roles_are_ensured(docs:
 
 def test_existing_database_secret_names_every_key_and_renders_no_password() -> None:
     rendered = render(
-        "--set", JWT,
-        "--set", "postgresql.auth.existingSecret=todo-db",
-        "--set", "postgresql.auth.secretKeys.ownerPasswordKey=OWNER",
-        "--set", "postgresql.auth.secretKeys.appPasswordKey=APP",
+        "--set",
+        JWT,
+        "--set",
+        "postgresql.auth.existingSecret=todo-db",
+        "--set",
+        "postgresql.auth.secretKeys.ownerPasswordKey=OWNER",
+        "--set",
+        "postgresql.auth.secretKeys.appPasswordKey=APP",
     )
-    refs = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in roles_container(rendered)["env"] if "valueFrom" in item}
+    refs = {
+        item["name"]: item["valueFrom"]["secretKeyRef"]
+        for item in roles_container(rendered)["env"]
+        if "valueFrom" in item
+    }
     assert refs["DATABASE_OWNER_PASSWORD"] == {"name": "todo-db", "key": "OWNER"}
     assert refs["DATABASE_APP_PASSWORD"] == {"name": "todo-db", "key": "APP"}
     assert not [d for d in rendered if d["kind"] == "Secret" and d["metadata"]["name"] == DB]
@@ -115,7 +130,11 @@ def test_existing_database_secret_names_every_key_and_renders_no_password() -> N
 )
 def test_an_external_database_is_unaffected(args: tuple[str, ...]) -> None:
     rendered = render("--set", JWT, *args) if "existingSecret=todo-env" not in args else render(*args)
-    assert not [d for d in rendered if d["kind"] in ("StatefulSet", "ConfigMap") and d["metadata"]["name"] in (DB, ROLES)]
+    assert not [
+        d
+        for d in rendered
+        if d["kind"] in ("StatefulSet", "ConfigMap") and d["metadata"]["name"] in (DB, ROLES)
+    ]
     pod = one(rendered, "Deployment", BACKEND)["spec"]["template"]["spec"]
     for container in (pod["containers"][0], pod["initContainers"][0]):
         env = env_of(container)
@@ -125,8 +144,19 @@ def test_an_external_database_is_unaffected(args: tuple[str, ...]) -> None:
 
 def test_the_three_roles_must_differ(helm: str) -> None:
     proc = subprocess.run(
-        [helm, "template", "todo-app", str(CHART_DIR), "--set", JWT, "--set", "postgresql.auth.appUsername=todo_owner"],
-        capture_output=True, text=True, check=False,
+        [
+            helm,
+            "template",
+            "todo-app",
+            str(CHART_DIR),
+            "--set",
+            JWT,
+            "--set",
+            "postgresql.auth.appUsername=todo_owner",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode != 0
     assert "must be three different roles" in proc.stderr

@@ -107,11 +107,19 @@ def test_backend_database_url_is_composed_from_the_generated_password(
 def test_existing_database_secret_feeds_the_database_and_the_backend() -> None:
     docs = render("--set", JWT, "--set", "postgresql.auth.existingSecret=todo-db")
     pg = container(docs, "StatefulSet", DB)
-    assert env_of(pg)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "todo-db", "key": "postgres-password"}
+    assert env_of(pg)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "todo-db",
+        "key": "postgres-password",
+    }
     pod = one(docs, "Deployment", BACKEND)["spec"]["template"]["spec"]
-    for c, role, key in ((pod["containers"][0], "todo_app", "app-password"), (pod["initContainers"][0], "todo_owner", "owner-password")):
+    for c, role, key in (
+        (pod["containers"][0], "todo_app", "app-password"),
+        (pod["initContainers"][0], "todo_owner", "owner-password"),
+    ):
         env = env_of(c)
-        assert env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "todo-db", "key": key}, c["name"]
+        assert env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "todo-db", "key": key}, c[
+            "name"
+        ]
         assert env["DATABASE_URL"]["value"] == f"postgresql://{role}:$(DATABASE_PASSWORD)@{DB}:5432/todo"
     # The rest of the embedded database is unchanged; only its password Secret is gone.
     assert find(docs, "Service", DB)
@@ -133,7 +141,9 @@ def test_existing_database_secret_key_is_configurable() -> None:
         "name": "todo-env",
         "key": "DB_PASSWORD",
     }
-    assert env_of(container(docs, "Deployment", BACKEND))["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+    assert env_of(container(docs, "Deployment", BACKEND))["DATABASE_PASSWORD"]["valueFrom"][
+        "secretKeyRef"
+    ] == {
         "name": "todo-env",
         "key": "APP_PASSWORD",
     }

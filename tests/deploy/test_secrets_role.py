@@ -119,7 +119,9 @@ def test_a_new_secret_gets_a_generated_password_once(apply_role: Callable[..., R
         assert password not in run.output
 
 
-def test_the_owner_and_app_roles_get_their_own_passwords_generated_once(apply_role: Callable[..., Run]) -> None:
+def test_the_owner_and_app_roles_get_their_own_passwords_generated_once(
+    apply_role: Callable[..., Run],
+) -> None:
     first = apply_role("roles")
     data = _secret_data("roles")
     passwords = [data[KEY], data["owner-password"], data["app-password"]]

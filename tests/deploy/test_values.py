@@ -140,7 +140,11 @@ def test_the_embedded_database_reads_its_password_from_the_existing_secret(
     assert renamed["existingSecret"] == "other-secrets"
     assert renamed["postgresql"]["auth"] == {
         "existingSecret": "other-secrets",
-        "secretKeys": {"adminPasswordKey": "DB_PASSWORD", "ownerPasswordKey": "owner-password", "appPasswordKey": "app-password"},
+        "secretKeys": {
+            "adminPasswordKey": "DB_PASSWORD",
+            "ownerPasswordKey": "owner-password",
+            "appPasswordKey": "app-password",
+        },
     }
 
 
