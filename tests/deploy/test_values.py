@@ -237,7 +237,15 @@ def test_the_rendered_release_holds_no_secret_and_no_generated_password(
             if doc["kind"] in {"Deployment", "StatefulSet"}
             for c in doc["spec"]["template"]["spec"]["containers"]
             for item in c.get("env", [])
-            if item["name"] == "POSTGRES_PASSWORD"
+            if "secretKeyRef" in item.get("valueFrom", {}) and "PASSWORD" in item["name"]
         ]
-        assert len(references) == 2, "the database and the backend both read the password"
-        assert all(ref == {"name": "todo-app-secrets", "key": "postgres-password"} for ref in references)
+        # The database and its roles container read the superuser's; the roles container and
+        # the backend the app role's; the roles container the owner's (so does the migration).
+        assert sorted(ref["key"] for ref in references) == [
+            "app-password",
+            "app-password",
+            "owner-password",
+            "postgres-password",
+            "postgres-password",
+        ]
+        assert {ref["name"] for ref in references} == {"todo-app-secrets"}
