@@ -96,6 +96,15 @@ rollback: venv ## Roll back to the previous release (REVISION=n for a given one)
 teardown: venv ## Remove the release, keeping the database's data (DATA=1 deletes the namespace with it; CLUSTER=1 DATA=1 the cluster too)
 	$(PLAYBOOK) playbooks/teardown.yml $(if $(DATA),-e teardown_delete_data=true) $(if $(CLUSTER),-e teardown_cluster=true)
 
+.PHONY: backup
+backup: venv ## Dump the embedded database to a file in backups/ (BACKUP_DIR=dir) and print its path
+	$(PLAYBOOK) playbooks/backup.yml $(if $(BACKUP_DIR),-e '{"backup_dir": "$(abspath $(BACKUP_DIR))"}')
+
+.PHONY: restore
+restore: venv ## Restore BACKUP=path into the running release (checks the file first; the backend stops meanwhile)
+	@test -n "$(BACKUP)" || { echo "Say which backup to restore: make restore BACKUP=path (make backup prints the path it wrote)" >&2; exit 2; }
+	$(PLAYBOOK) playbooks/restore.yml -e '{"backup_file": "$(abspath $(BACKUP))"}'
+
 # --- proof ------------------------------------------------------------------
 
 .PHONY: lint

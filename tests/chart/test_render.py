@@ -98,22 +98,29 @@ def test_backend_database_url_is_composed_from_the_generated_password(
     backend = container(default_docs, "Deployment", BACKEND)
     names = [item["name"] for item in backend["env"]]
     # $(VAR) only expands variables defined earlier in the list.
-    assert names.index("POSTGRES_PASSWORD") < names.index("DATABASE_URL")
+    assert names.index("DATABASE_PASSWORD") < names.index("DATABASE_URL")
     env = env_of(backend)
-    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == DB
-    assert env["DATABASE_URL"]["value"] == (f"postgresql://todo:$(POSTGRES_PASSWORD)@{DB}:5432/todo")
+    assert env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": DB, "key": "app-password"}
+    assert env["DATABASE_URL"]["value"] == (f"postgresql://todo_app:$(DATABASE_PASSWORD)@{DB}:5432/todo")
 
 
 def test_existing_database_secret_feeds_the_database_and_the_backend() -> None:
     docs = render("--set", JWT, "--set", "postgresql.auth.existingSecret=todo-db")
-    expected = {"name": "todo-db", "key": "postgres-password"}
     pg = container(docs, "StatefulSet", DB)
-    assert env_of(pg)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == expected
+    assert env_of(pg)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "todo-db",
+        "key": "postgres-password",
+    }
     pod = one(docs, "Deployment", BACKEND)["spec"]["template"]["spec"]
-    for c in pod["containers"] + pod["initContainers"]:
+    for c, role, key in (
+        (pod["containers"][0], "todo_app", "app-password"),
+        (pod["initContainers"][0], "todo_owner", "owner-password"),
+    ):
         env = env_of(c)
-        assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == expected, c["name"]
-        assert env["DATABASE_URL"]["value"] == f"postgresql://todo:$(POSTGRES_PASSWORD)@{DB}:5432/todo"
+        assert env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "todo-db", "key": key}, c[
+            "name"
+        ]
+        assert env["DATABASE_URL"]["value"] == f"postgresql://{role}:$(DATABASE_PASSWORD)@{DB}:5432/todo"
     # The rest of the embedded database is unchanged; only its password Secret is gone.
     assert find(docs, "Service", DB)
     assert not find(docs, "Secret", DB)
@@ -127,12 +134,19 @@ def test_existing_database_secret_key_is_configurable() -> None:
         "postgresql.auth.existingSecret=todo-env",
         "--set",
         "postgresql.auth.secretKeys.adminPasswordKey=DB_PASSWORD",
+        "--set",
+        "postgresql.auth.secretKeys.appPasswordKey=APP_PASSWORD",
     )
-    for c in (container(docs, "StatefulSet", DB), container(docs, "Deployment", BACKEND)):
-        assert env_of(c)["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-            "name": "todo-env",
-            "key": "DB_PASSWORD",
-        }
+    assert env_of(container(docs, "StatefulSet", DB))["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "todo-env",
+        "key": "DB_PASSWORD",
+    }
+    assert env_of(container(docs, "Deployment", BACKEND))["DATABASE_PASSWORD"]["valueFrom"][
+        "secretKeyRef"
+    ] == {
+        "name": "todo-env",
+        "key": "APP_PASSWORD",
+    }
 
 
 def test_password_key_only_applies_to_an_existing_database_secret() -> None:
@@ -213,7 +227,7 @@ def test_existing_secret_replaces_the_chart_secret() -> None:
     assert env["JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "todo-env"
     assert env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "todo-env"
     # The embedded database still provides DATABASE_URL unless it is switched off.
-    assert "$(POSTGRES_PASSWORD)" in env["DATABASE_URL"]["value"]
+    assert "$(DATABASE_PASSWORD)" in env["DATABASE_URL"]["value"]
     assert find(docs, "StatefulSet", DB)
 
 
@@ -401,8 +415,13 @@ def test_migrations_run_in_an_init_container_with_the_backend_env(
     backend = pod["containers"][0]
     assert migrate["command"] == ["python", "-m", "app.migrate"]
     assert migrate["image"] == backend["image"]
-    migrate_env = [e for e in migrate["env"] if e["name"] != "MIGRATE_WAIT_SECONDS"]
-    assert migrate_env == backend["env"]
+    # The same environment but the database role: the migration owns the schema, the server
+    # only reads and writes rows.
+    database = {"DATABASE_PASSWORD", "DATABASE_URL"}
+    migrate_env = [e for e in migrate["env"] if e["name"] not in database | {"MIGRATE_WAIT_SECONDS"}]
+    assert migrate_env == [e for e in backend["env"] if e["name"] not in database]
+    assert env_of(migrate)["DATABASE_URL"]["value"].startswith("postgresql://todo_owner:")
+    assert env_of(migrate)["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "owner-password"
     assert env_of(migrate)["MIGRATE_WAIT_SECONDS"]["value"] == "120"
 
 

@@ -80,7 +80,7 @@ def test_writable_paths_are_emptydirs_where_the_apps_need_them(
     }
     assert all("emptyDir" in v for v in frontend["volumes"])
     database = one(default_docs, "StatefulSet", "todo-app-postgresql")["spec"]["template"]["spec"]
-    assert {v["name"] for v in database["volumes"] if "emptyDir" in v} == {"run", "tmp"}
+    assert {v["name"] for v in database["volumes"] if "emptyDir" in v} == {"run", "tmp", "roles-tmp"}
 
 
 def test_service_account_does_not_mount_a_token(default_docs: list[Manifest]) -> None:

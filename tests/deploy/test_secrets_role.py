@@ -119,6 +119,36 @@ def test_a_new_secret_gets_a_generated_password_once(apply_role: Callable[..., R
         assert password not in run.output
 
 
+def test_the_owner_and_app_roles_get_their_own_passwords_generated_once(
+    apply_role: Callable[..., Run],
+) -> None:
+    first = apply_role("roles")
+    data = _secret_data("roles")
+    passwords = [data[KEY], data["owner-password"], data["app-password"]]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{32}", p) for p in passwords)
+    assert len(set(passwords)) == 3, "each role needs a password of its own"
+
+    again = apply_role("roles", "-vvv")
+    assert _secret_data("roles") == data
+    assert again.recap()["changed"] == 0, again.output[-4000:]
+    for run in (first, again):
+        assert not [p for p in passwords if p in run.output]
+
+
+def test_the_role_passwords_the_chart_generated_are_adopted(apply_role: Callable[..., Run]) -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "roles-adopt-postgresql", "namespace": NAMESPACE},
+        "type": "Opaque",
+        "stringData": {KEY: "Superuser0", "owner-password": "Owner0", "app-password": "App0"},
+    }
+    assert _kubectl("apply", "-f", "-", stdin=json.dumps(manifest)).returncode == 0
+    apply_role("roles-adopt")
+    data = _secret_data("roles-adopt")
+    assert (data[KEY], data["owner-password"], data["app-password"]) == ("Superuser0", "Owner0", "App0")
+
+
 def test_the_password_the_chart_generated_is_adopted(apply_role: Callable[..., Run]) -> None:
     chart_password = "ChartGenerated" + "7" * 18
     _create_generated_secret("adopting-postgresql", chart_password)

@@ -126,7 +126,11 @@ def test_the_embedded_database_reads_its_password_from_the_existing_secret(
     values = _render(playbook, write_play, BASE_VARS)
     assert values["postgresql"]["auth"] == {
         "existingSecret": "todo-app-secrets",
-        "secretKeys": {"adminPasswordKey": "postgres-password"},
+        "secretKeys": {
+            "adminPasswordKey": "postgres-password",
+            "ownerPasswordKey": "owner-password",
+            "appPasswordKey": "app-password",
+        },
     }
     renamed = _render(
         playbook,
@@ -136,7 +140,11 @@ def test_the_embedded_database_reads_its_password_from_the_existing_secret(
     assert renamed["existingSecret"] == "other-secrets"
     assert renamed["postgresql"]["auth"] == {
         "existingSecret": "other-secrets",
-        "secretKeys": {"adminPasswordKey": "DB_PASSWORD"},
+        "secretKeys": {
+            "adminPasswordKey": "DB_PASSWORD",
+            "ownerPasswordKey": "owner-password",
+            "appPasswordKey": "app-password",
+        },
     }
 
 
@@ -229,7 +237,15 @@ def test_the_rendered_release_holds_no_secret_and_no_generated_password(
             if doc["kind"] in {"Deployment", "StatefulSet"}
             for c in doc["spec"]["template"]["spec"]["containers"]
             for item in c.get("env", [])
-            if item["name"] == "POSTGRES_PASSWORD"
+            if "secretKeyRef" in item.get("valueFrom", {}) and "PASSWORD" in item["name"]
         ]
-        assert len(references) == 2, "the database and the backend both read the password"
-        assert all(ref == {"name": "todo-app-secrets", "key": "postgres-password"} for ref in references)
+        # The database and its roles container read the superuser's; the roles container and
+        # the backend the app role's; the roles container the owner's (so does the migration).
+        assert sorted(ref["key"] for ref in references) == [
+            "app-password",
+            "app-password",
+            "owner-password",
+            "postgres-password",
+            "postgres-password",
+        ]
+        assert {ref["name"] for ref in references} == {"todo-app-secrets"}

@@ -66,6 +66,10 @@ Per-component resource names, truncated so the suffix always survives.
 {{- printf "%s-postgresql" (include "todo-app.fullname" . | trunc 52 | trimSuffix "-") }}
 {{- end }}
 
+{{- define "todo-app.postgresql.rolesName" -}}
+{{- printf "%s-postgresql-roles" (include "todo-app.fullname" . | trunc 46 | trimSuffix "-") }}
+{{- end }}
+
 {{/*
 Name of the ServiceAccount every pod runs as.
 */}}
@@ -101,37 +105,45 @@ points elsewhere, otherwise postgresql.enabled decides.
 {{- end }}
 
 {{/*
-Secret and key holding the embedded PostgreSQL's password: postgresql.auth.existingSecret
-when set (the chart then renders no password at all), else the Secret the chart generates.
+Secret and keys holding the embedded PostgreSQL's passwords (role admin: the superuser, owner:
+the schema's owner, app: the serving app's role): postgresql.auth.existingSecret when set (the
+chart then renders no password at all), else the Secret the chart generates.
+Call todo-app.postgresql.secretKey with (dict "ctx" $ "role" "admin").
 */}}
 {{- define "todo-app.postgresql.secretName" -}}
 {{- default (include "todo-app.postgresql.fullname" .) .Values.postgresql.auth.existingSecret }}
 {{- end }}
 
 {{- define "todo-app.postgresql.secretKey" -}}
-{{- if .Values.postgresql.auth.existingSecret }}
-{{- .Values.postgresql.auth.secretKeys.adminPasswordKey }}
-{{- else -}}
-postgres-password
+{{- $keys := .ctx.Values.postgresql.auth.secretKeys }}
+{{- if .ctx.Values.postgresql.auth.existingSecret }}
+{{- index $keys (printf "%sPasswordKey" .role) }}
+{{- else }}
+{{- index (dict "admin" "postgres-password" "owner" "owner-password" "app" "app-password") .role }}
 {{- end }}
 {{- end }}
 
 {{/*
 Backend environment, shared by the migration init container and the server so both see
 the same database, secrets and limits (a limit the settings refuse then stops the migration,
-before any serving pod is replaced). POSTGRES_PASSWORD comes before DATABASE_URL because
-Kubernetes only expands $(VAR) references to variables defined earlier in the list.
+before any serving pod is replaced). With the embedded database they connect as different
+roles: the migration as the schema's owner, the server as the app role that may only read and
+write rows (see "Database roles" in README.md). DATABASE_PASSWORD comes before DATABASE_URL
+because Kubernetes only expands $(VAR) references to variables defined earlier in the list.
+Call with (dict "ctx" $ "role" "owner") or (dict "ctx" $ "role" "app").
 */}}
 {{- define "todo-app.backend.env" -}}
-{{- $secretName := include "todo-app.secretName" . }}
-{{- if include "todo-app.postgresql.enabled" . }}
-- name: POSTGRES_PASSWORD
+{{- $ctx := .ctx }}
+{{- $secretName := include "todo-app.secretName" $ctx }}
+{{- if include "todo-app.postgresql.enabled" $ctx }}
+{{- $auth := $ctx.Values.postgresql.auth }}
+- name: DATABASE_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ include "todo-app.postgresql.secretName" . }}
-      key: {{ include "todo-app.postgresql.secretKey" . | quote }}
+      name: {{ include "todo-app.postgresql.secretName" $ctx }}
+      key: {{ include "todo-app.postgresql.secretKey" (dict "ctx" $ctx "role" .role) | quote }}
 - name: DATABASE_URL
-  value: {{ printf "postgresql://%s:$(POSTGRES_PASSWORD)@%s:5432/%s" .Values.postgresql.auth.username (include "todo-app.postgresql.fullname" .) .Values.postgresql.auth.database | quote }}
+  value: {{ printf "postgresql://%s:$(DATABASE_PASSWORD)@%s:5432/%s" (ternary $auth.ownerUsername $auth.appUsername (eq .role "owner")) (include "todo-app.postgresql.fullname" $ctx) $auth.database | quote }}
 {{- else }}
 - name: DATABASE_URL
   valueFrom:
@@ -153,20 +165,20 @@ Kubernetes only expands $(VAR) references to variables defined earlier in the li
 - name: OPENAI_BASE_URL
   valueFrom:
     configMapKeyRef:
-      name: {{ include "todo-app.backend.fullname" . }}
+      name: {{ include "todo-app.backend.fullname" $ctx }}
       key: OPENAI_BASE_URL
 - name: OPENAI_MODEL
   valueFrom:
     configMapKeyRef:
-      name: {{ include "todo-app.backend.fullname" . }}
+      name: {{ include "todo-app.backend.fullname" $ctx }}
       key: OPENAI_MODEL
 - name: ENVIRONMENT
   valueFrom:
     configMapKeyRef:
-      name: {{ include "todo-app.backend.fullname" . }}
+      name: {{ include "todo-app.backend.fullname" $ctx }}
       key: ENVIRONMENT
-{{ include "todo-app.backend.limitsEnv" . | trim }}
-{{- with .Values.backend.extraEnv }}
+{{ include "todo-app.backend.limitsEnv" $ctx | trim }}
+{{- with $ctx.Values.backend.extraEnv }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}
@@ -248,6 +260,10 @@ catches types and enums; this catches what depends on more than one value.
 {{- end }}
 {{- if and .Values.postgresql.auth.existingSecret (not (include "todo-app.postgresql.enabled" .)) }}
 {{- $messages = append $messages (printf "postgresql.auth.existingSecret %q is set but the embedded PostgreSQL is off (secrets.databaseUrl is set or postgresql.enabled=false): unset it, or use the embedded database" .Values.postgresql.auth.existingSecret) }}
+{{- end }}
+{{- $auth := .Values.postgresql.auth }}
+{{- if and (include "todo-app.postgresql.enabled" .) (ne (len (uniq (list $auth.username $auth.ownerUsername $auth.appUsername))) 3) }}
+{{- $messages = append $messages (printf "postgresql.auth.username (%s), ownerUsername (%s) and appUsername (%s) must be three different roles: the superuser, the schema's owner and the app's role" $auth.username $auth.ownerUsername $auth.appUsername) }}
 {{- end }}
 {{- range $component := list "backend" "frontend" }}
 {{- $image := (index $.Values $component).image }}
