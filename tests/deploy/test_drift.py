@@ -90,7 +90,12 @@ def test_a_deleted_secret_is_applied_again() -> None:
     assert run.recap()["changed"] >= 1
     secret = kubectl("get", "secret", "todo-app-secrets", "--output=json")
     assert secret.returncode == 0, secret.stderr
-    assert set(json.loads(secret.stdout)["data"]) == {"JWT_SECRET", "postgres-password"}
+    assert set(json.loads(secret.stdout)["data"]) == {
+        "JWT_SECRET",
+        "postgres-password",
+        "owner-password",
+        "app-password",
+    }
     assert_serving()
 
 

@@ -154,7 +154,10 @@ def test_the_password_the_chart_generated_is_adopted(apply_role: Callable[..., R
     _create_generated_secret("adopting-postgresql", chart_password)
 
     run = apply_role("adopting", "-vvv")
-    assert _secret_data("adopting") == {"JWT_SECRET": JWT, KEY: chart_password}
+    data = _secret_data("adopting")
+    # The chart's Secret here has no role passwords: those are generated (their own test above).
+    assert {key: data[key] for key in ("JWT_SECRET", KEY)} == {"JWT_SECRET": JWT, KEY: chart_password}
+    assert set(data) == {"JWT_SECRET", KEY, "owner-password", "app-password"}
     assert "database password: adopted from adopting-postgresql" in run.output
     assert chart_password not in run.output
 
@@ -187,5 +190,5 @@ def test_an_external_database_gets_no_password_but_keeps_one(apply_role: Callabl
 def test_a_custom_password_key(apply_role: Callable[..., Run]) -> None:
     apply_role("custom-key", secrets_database_password_key="DB_PASSWORD")
     data = _secret_data("custom-key")
-    assert set(data) == {"JWT_SECRET", "DB_PASSWORD"}
+    assert set(data) == {"JWT_SECRET", "DB_PASSWORD", "owner-password", "app-password"}
     assert re.fullmatch(r"[A-Za-z0-9]{32}", data["DB_PASSWORD"])
