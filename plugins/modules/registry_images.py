@@ -21,7 +21,8 @@ description:
     manifest digest of each (C(HEAD /v2/<name>/manifests/<tag>)), and deletes the manifest of every
     tag not in O(keep) (C(DELETE /v2/<name>/manifests/<digest>)).
   - A manifest that a kept tag also points to is never deleted (a DELETE by digest removes every
-    tag of that manifest).
+    tag of that manifest); such a stale tag is deleted by its name instead
+    (C(DELETE /v2/<name>/manifests/<tag>), which distribution v3 supports).
   - The registry must allow deletes (distribution's C(storage.delete.enabled)). Deleting a manifest
     frees no disk by itself; the layers stay until the registry's C(garbage-collect) runs.
 author:
@@ -95,15 +96,13 @@ def bare_name(ref: str, host: str) -> str:
 
 
 def stale_digests(digests: dict[str, str], keep: set[str]) -> tuple[list[str], list[str]]:
-    """From ``{repository:tag: manifest digest}``, the tags to remove and the ``repository@digest``
-    manifests to delete: the unkept tags whose manifest no kept tag of the same repository shares
-    (deleting that manifest would take the kept tag with it)."""
+    """From ``{repository:tag: manifest digest}``, the unkept tags to remove and what to DELETE:
+    ``repository@digest`` for a manifest no kept tag of the same repository shares, else the tag
+    itself as ``repository:tag`` (deleting that manifest would take the kept tag with it)."""
     kept = {f"{ref.rsplit(':', 1)[0]}@{digest}" for ref, digest in digests.items() if ref in keep}
-    removed = sorted(
-        ref for ref, digest in digests.items() if f"{ref.rsplit(':', 1)[0]}@{digest}" not in kept
-    )
-    manifests = sorted({f"{ref.rsplit(':', 1)[0]}@{digests[ref]}" for ref in removed})
-    return removed, manifests
+    removed = sorted(ref for ref in digests if ref not in keep)
+    manifests = {ref: f"{ref.rsplit(':', 1)[0]}@{digests[ref]}" for ref in removed}
+    return removed, sorted({ref if manifests[ref] in kept else manifests[ref] for ref in removed})
 
 
 class Registry:
@@ -140,9 +139,10 @@ class Registry:
             self.module.fail_json(msg=f"{self.url} gave no Docker-Content-Digest for {repository}:{tag}.")
         return str(digest)
 
-    def delete(self, manifest: str) -> None:
-        repository, digest = manifest.split("@", 1)
-        self.request("DELETE", f"/v2/{repository}/manifests/{digest}")
+    def delete(self, target: str) -> None:
+        """DELETE ``repository@digest`` (the manifest) or ``repository:tag`` (that tag only)."""
+        repository, reference = target.split("@", 1) if "@" in target else target.rsplit(":", 1)
+        self.request("DELETE", f"/v2/{repository}/manifests/{reference}")
 
 
 def main() -> None:
@@ -164,10 +164,10 @@ def main() -> None:
             digest = registry.digest(repository, tag)
             if digest is not None:
                 digests[f"{repository}:{tag}"] = digest
-    removed, manifests = stale_digests(digests, keep)
+    removed, targets = stale_digests(digests, keep)
     if not module.check_mode:
-        for manifest in manifests:
-            registry.delete(manifest)
+        for target in targets:
+            registry.delete(target)
     module.exit_json(changed=bool(removed), removed=removed, tags=sorted(digests))
 
 

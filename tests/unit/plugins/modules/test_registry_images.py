@@ -30,12 +30,12 @@ def test_unkept_tags_lose_their_manifest() -> None:
     assert stale_digests(digests, {"app:new"}) == (["app:old", "app:older"], ["app@sha256:o", "app@sha256:p"])
 
 
-def test_a_manifest_a_kept_tag_shares_is_never_deleted() -> None:
+def test_a_manifest_a_kept_tag_shares_is_never_deleted_only_the_stale_tag() -> None:
     digests = {"app:new": "sha256:n", "app:alias": "sha256:n", "app:old": "sha256:o", "other:x": "sha256:n"}
-    removed, manifests = stale_digests(digests, {"app:new"})
+    removed, targets = stale_digests(digests, {"app:new"})
     # other:x shares the digest but not the repository: its manifest is its own.
-    assert removed == ["app:old", "other:x"]
-    assert manifests == ["app@sha256:o", "other@sha256:n"]
+    assert removed == ["app:alias", "app:old", "other:x"]
+    assert targets == ["app:alias", "app@sha256:o", "other@sha256:n"]
 
 
 def test_two_unkept_tags_of_one_manifest_delete_it_once() -> None:
@@ -71,16 +71,20 @@ class _Stub(BaseHTTPRequestHandler):
         self._send(200, headers={"Docker-Content-Digest": self.tags[repo][tag]})
 
     def do_DELETE(self) -> None:
-        repo, digest = self.path.removeprefix("/v2/").split("/manifests/")
-        self.deleted.append(f"{repo}@{digest}")
-        self.tags[repo] = {tag: d for tag, d in self.tags[repo].items() if d != digest}
+        repo, reference = self.path.removeprefix("/v2/").split("/manifests/")
+        if reference.startswith("sha256:"):
+            self.deleted.append(f"{repo}@{reference}")
+            self.tags[repo] = {tag: d for tag, d in self.tags[repo].items() if d != reference}
+        else:
+            self.deleted.append(f"{repo}:{reference}")
+            del self.tags[repo][reference]
         self._send(202)
 
 
 @pytest.fixture
 def registry() -> Iterator[str]:
     _Stub.tags = {
-        "todo-app/backend": {"new": "sha256:n", "old": "sha256:o"},
+        "todo-app/backend": {"new": "sha256:n", "alias": "sha256:n", "old": "sha256:o"},
         "todo-app/postgres": {"15": "sha256:p"},
     }
     _Stub.deleted = []
@@ -112,9 +116,10 @@ def test_main_deletes_the_stale_manifests_of_the_given_repositories_only(
         },
     )
     assert result["changed"] is True
-    assert result["removed"] == ["todo-app/backend:old"]
-    assert result["tags"] == ["todo-app/backend:new", "todo-app/backend:old"]
-    assert _Stub.deleted == ["todo-app/backend@sha256:o"]
+    assert result["removed"] == ["todo-app/backend:alias", "todo-app/backend:old"]
+    assert result["tags"] == ["todo-app/backend:alias", "todo-app/backend:new", "todo-app/backend:old"]
+    assert _Stub.deleted == ["todo-app/backend:alias", "todo-app/backend@sha256:o"]
+    assert _Stub.tags["todo-app/backend"] == {"new": "sha256:n"}
     assert _Stub.tags["todo-app/postgres"] == {"15": "sha256:p"}
     again = _run(
         capsys, {"url": registry, "repositories": ["todo-app/backend"], "keep": ["todo-app/backend:new"]}
@@ -127,7 +132,8 @@ def test_main_in_check_mode_deletes_nothing(registry: str, capsys: pytest.Captur
         capsys,
         {"url": registry, "repositories": ["todo-app/backend"], "keep": [], "_ansible_check_mode": True},
     )
-    assert result["changed"] is True and result["removed"] == ["todo-app/backend:new", "todo-app/backend:old"]
+    assert result["changed"] is True
+    assert result["removed"] == ["todo-app/backend:alias", "todo-app/backend:new", "todo-app/backend:old"]
     assert _Stub.deleted == []
 
 
