@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # Copyright (c) todo-app developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Deliver Docker images into a containerd, and prune the ones nothing needs, in one call."""
+"""Deliver images into a containerd (from Docker or a registry), and prune the ones nothing needs."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from ansible.module_utils.basic import AnsibleModule
 DOCUMENTATION = r"""
 ---
 module: containerd_images
-short_description: Import Docker images into a containerd, or prune the tags of given repositories
+short_description: Import or pull images into a containerd, or prune the tags of given repositories
 description:
   - Lists the images of one containerd namespace once (C(ctr images list)) and compares.
   - With O(state=present), every image of O(names) that containerd lacks is streamed from the
-    Docker engine (C(docker save)) into containerd (C(ctr images import)), without a shell.
+    Docker engine (C(docker save)) into containerd (C(ctr images import)), without a shell; with
+    O(source=registry) it is pulled from the registry its name starts with (C(ctr images pull)),
+    which fetches only the layers containerd does not hold yet.
   - With O(state=pruned), every tag of O(repositories) that is not in O(keep) is removed, together
     with the C(sha256:) image-ID reference the CRI adds to each image when no remaining name
     shares its content digest (that reference alone would keep the content alive).
@@ -41,6 +43,16 @@ options:
     type: str
     choices: [present, pruned]
     default: present
+  source:
+    description: Where O(state=present) takes a missing image from, V(docker) (the Docker engine) or
+      V(registry) (the registry named in the image's reference).
+    type: str
+    choices: [docker, registry]
+    default: docker
+  plain_http:
+    description: Pull over plain HTTP (a registry on loopback). Only with O(source=registry).
+    type: bool
+    default: false
   names:
     description: Images (repository:tag) that must be in containerd. Required with O(state=present).
     type: list
@@ -71,6 +83,13 @@ EXAMPLES = r"""
     address: /run/todo-local/containerd/containerd.sock
     names: [todo-app/backend:abc123, todo-app/frontend:def456]
 
+- name: Pull the missing app images from the local registry
+  containerd_images:
+    address: /run/todo-local/containerd/containerd.sock
+    names: [127.0.0.1:5001/todo-app/backend:abc123]
+    source: registry
+    plain_http: true
+
 - name: Remove the app image tags nothing uses
   containerd_images:
     address: /run/todo-local/containerd/containerd.sock
@@ -81,7 +100,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 imported:
-  description: The images imported (O(state=present)), as given.
+  description: The images imported or pulled (O(state=present)), as given.
   returned: always
   type: list
   elements: str
@@ -204,12 +223,19 @@ class Ctr:
             self.module.fail_json(msg=f"ctr images import of {name} failed: {load.stderr.strip()}")
 
 
+def pull_args(name: str, plain_http: bool) -> list[str]:
+    """The ctr arguments that pull ``name`` from its registry."""
+    return ["images", "pull", *(["--plain-http"] if plain_http else []), containerd_name(name)]
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "address": {"type": "path", "required": True},
             "namespace": {"type": "str", "default": "k8s.io"},
             "state": {"type": "str", "choices": ["present", "pruned"], "default": "present"},
+            "source": {"type": "str", "choices": ["docker", "registry"], "default": "docker"},
+            "plain_http": {"type": "bool", "default": False},
             "names": {"type": "list", "elements": "str", "default": []},
             "repositories": {"type": "list", "elements": "str", "default": []},
             "keep": {"type": "list", "elements": "str", "default": []},
@@ -228,11 +254,15 @@ def main() -> None:
         result["imported"] = missing(rows, module.params["names"])
         if not module.check_mode:
             for name in result["imported"]:
-                ctr.import_from_docker(name)
+                if module.params["source"] == "registry":
+                    ctr.run(*pull_args(name, module.params["plain_http"]))
+                else:
+                    ctr.import_from_docker(name)
             still = missing(parse_list(ctr.run("images", "list")), result["imported"])
             if still:
+                origin = "their registry" if module.params["source"] == "registry" else "Docker"
                 module.fail_json(
-                    msg=f"containerd still lacks {', '.join(still)} after importing them from Docker.",
+                    msg=f"containerd still lacks {', '.join(still)} after taking them from {origin}.",
                     **result,
                 )
     else:

@@ -32,6 +32,7 @@ from .conftest import (
 pytestmark = pytest.mark.cluster
 
 CONTAINERD = "/run/todo-local/containerd/containerd.sock"
+REGISTRY = "127.0.0.1:5001"
 PIDS = Path("/var/lib/todo-local/run")
 VAULT = REPO / "inventory/local/group_vars/all/vault.yml"
 
@@ -115,12 +116,19 @@ def test_a_stopped_cluster_component_is_started_again() -> None:
     assert site().recap()["changed"] == 0
 
 
-def test_an_image_removed_from_the_cluster_runtime_is_imported_again() -> None:
-    ref = f"docker.io/todo-app/backend:{image_tag('backend')}"
+def test_an_image_removed_from_the_cluster_runtime_is_pulled_again_from_the_registry() -> None:
+    # The local cluster gets its images through its own registry; image_load still checks that
+    # containerd holds them, and has it pull a missing one back (a restarted pod then does not
+    # depend on the registry).
+    ref = f"{REGISTRY}/todo-app/backend:{image_tag('backend')}"
     ctr = ["ctr", f"--address={CONTAINERD}", "--namespace=k8s.io", "images"]
     assert subprocess.run([*ctr, "rm", ref], capture_output=True, check=False).returncode == 0
     run = site()
     assert run.recap()["changed"] >= 1
+    assert re.search(
+        r"TASK \[image_load : Pull the missing images from the local registry[^\n]*\n[^\n]*\nchanged:",
+        run.output,
+    )
     listed = subprocess.run(
         [*ctr, "list", "--quiet", f"name=={ref}"], capture_output=True, text=True, check=False
     )

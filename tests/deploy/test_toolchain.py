@@ -313,6 +313,7 @@ def test_a_download_with_no_pinned_sha256_is_refused_saying_how_to_pin_it(scratc
             [
                 "coredns",
                 "local-path-provisioner",
+                "registry",
                 "kube-apiserver",
                 "kube-controller-manager",
                 "kube-scheduler",

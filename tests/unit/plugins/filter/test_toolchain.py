@@ -149,7 +149,7 @@ def test_the_local_cluster_on_macos_is_refused_naming_where_it_runs(architecture
         ("existing", []),
         ("docker-desktop", []),
         ("kind", ["kind"]),
-        ("local", ["coredns", "local-path-provisioner", *SERVER]),
+        ("local", ["coredns", "local-path-provisioner", "registry", *SERVER]),
     ],
 )
 def test_each_provider_gets_the_client_tools_and_only_its_own(provider: str, extra: list[str]) -> None:
@@ -164,7 +164,7 @@ def test_the_provider_entry_point_provides_only_the_providers_tools() -> None:
         toolchain_cluster_provider="local",
         __toolchain_entry="provider",
     )
-    assert sorted(tools) == sorted(["coredns", "local-path-provisioner", *SERVER])
+    assert sorted(tools) == sorted(["coredns", "local-path-provisioner", "registry", *SERVER])
     assert (
         role_value(
             "{{ __toolchain_helm_diff }}", toolchain_cluster_provider="kind", __toolchain_entry="provider"

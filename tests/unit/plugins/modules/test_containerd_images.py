@@ -73,3 +73,36 @@ def test_prune_never_touches_other_repositories() -> None:
     assert "docker.io/todo-app/postgres:15" not in removed
     assert "sha256:id-shared" in removed
     assert "sha256:id-new" not in removed
+
+
+def test_a_registry_pull_names_the_registry_and_plain_http_only_when_asked() -> None:
+    pull_args = _MODULE.pull_args
+    assert pull_args("127.0.0.1:5001/todo-app/backend:x", plain_http=True) == [
+        "images",
+        "pull",
+        "--plain-http",
+        "127.0.0.1:5001/todo-app/backend:x",
+    ]
+    assert pull_args("todo-app/backend:x", plain_http=False) == [
+        "images",
+        "pull",
+        "docker.io/todo-app/backend:x",
+    ]
+
+
+def test_prune_of_registry_names_keeps_the_kept_tag_under_that_name() -> None:
+    rows = parse_list(
+        "REF TYPE DIGEST SIZE PLATFORMS LABELS\n"
+        "127.0.0.1:5001/todo-app/backend:new t sha256:aaa 1 linux/amd64 -\n"
+        "127.0.0.1:5001/todo-app/backend:old t sha256:bbb 1 linux/amd64 -\n"
+        "docker.io/todo-app/backend:new t sha256:aaa 1 linux/amd64 -\n"
+    )
+    removed = stale(
+        rows,
+        ["todo-app/backend", "127.0.0.1:5001/todo-app/backend"],
+        keep=["todo-app/backend:new", "127.0.0.1:5001/todo-app/backend:new"],
+    )
+    assert removed == ["127.0.0.1:5001/todo-app/backend:old"]
+    assert missing(rows, ["127.0.0.1:5001/todo-app/backend:new", "127.0.0.1:5001/todo-app/backend:gone"]) == [
+        "127.0.0.1:5001/todo-app/backend:gone"
+    ]
