@@ -37,6 +37,7 @@ from .conftest import (
 
 pytestmark = pytest.mark.cluster
 
+REGISTRY = "127.0.0.1:5001"
 CONTAINERD = "/run/todo-local/containerd/containerd.sock"
 DOCKERD_PIDFILE = Path("/var/run/todo-app-dockerd.pid")
 DOCKER_SOCKET = Path("/var/run/docker.sock")
@@ -86,17 +87,13 @@ def _in_docker(ref: str) -> bool:
 
 
 def _in_containerd(ref: str) -> bool:
+    """Whether containerd holds ``ref``: a name with a registry host as it is, else as Docker's."""
+    name = ref if re.match(r"[^/]+[.:][^/]*/", ref) else f"docker.io/{ref}"
     listed = _run(
-        "ctr",
-        f"--address={CONTAINERD}",
-        "--namespace=k8s.io",
-        "images",
-        "list",
-        "--quiet",
-        f"name==docker.io/{ref}",
+        "ctr", f"--address={CONTAINERD}", "--namespace=k8s.io", "images", "list", "--quiet", f"name=={name}"
     )
     assert listed.returncode == 0, listed.stderr
-    return listed.stdout.strip() == f"docker.io/{ref}"
+    return listed.stdout.strip() == name
 
 
 def _docker_answers() -> bool:
@@ -330,5 +327,6 @@ def test_old_image_tags_are_pruned_and_the_history_s_images_kept(
     # The revision before the upgrade (what a rollback returns to) still finds its images.
     for ref in (*previous.values(), current):
         assert _in_docker(ref), f"{ref} was pruned from Docker"
-        assert _in_containerd(ref), f"{ref} was pruned from containerd"
+        # The local cluster pulls its images from its own registry, under that registry's name.
+        assert _in_containerd(f"{REGISTRY}/{ref}"), f"{ref} was pruned from containerd"
     assert _docker_images(*_NEVER_PRUNED) == others

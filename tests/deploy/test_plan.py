@@ -73,7 +73,8 @@ def test_a_source_change_is_pending_with_exit_2_and_nothing_is_built(settled: No
     assert "images: Build the image of backend" in summary
     assert "release: upgrade todo-app (helm-diff above)" in summary
     assert "image of frontend" not in summary, "an unchanged frontend was planned for a rebuild"
-    assert re.search(r"\+\s+image: .{0,3}todo-app/backend:", run.output), (
+    # The image as the cluster pulls it: from the local cluster's registry (127.0.0.1:5001/...).
+    assert re.search(r"\+\s+image: .{0,3}(127\.0\.0\.1:\d+/)?todo-app/backend:", run.output), (
         "the helm-diff shows no new backend image"
     )
     after = {"revision": revision(), "tag": image_tag("backend"), "tags": docker_tags("todo-app/backend")}
