@@ -69,6 +69,8 @@ def test_a_no_op_run_skips_the_full_stages_and_changes_nothing() -> None:
     assert "Checking the toolchain in full" not in run.output
     assert "Bringing the local cluster up in full" not in run.output
     assert "every object is in the cluster" in run.output
+    # helm-diff is not asked: the chart, values and revision are those the last run recorded.
+    assert "the chart and values are those this revision was applied or verified with" in run.output
     assert "The release did not change in this run" in run.output
 
 
