@@ -20,7 +20,9 @@ or molecule stage, or one whose failure involves the cluster (an unreachable API
 failed kubectl or helm command, a failed task of a role that works on the cluster), also prints
 what the cluster says: nodes, pods not Ready and their events, the release, the last lines of
 each component's log. The run ends with each stage's time and the failed steps with their failed
-test cases just above the count line, where a CI log cut to its end still shows them.
+test cases (a step without test cases: the last Ansible task that failed in it, or the tasks that
+changed on molecule's second run) just above the count line, where a CI log cut to its end still
+shows them.
 """
 
 from __future__ import annotations
@@ -264,6 +266,20 @@ def changed_on_second_run(output: list[str]) -> list[str]:
     return [clip(line) for line in listed][:FAILED_TASK_LINES]
 
 
+def why_step_failed(output: list[str], tasks_dir: Path) -> list[str]:
+    """For the recap of a step that failed outside any test case (molecule, a script): the tasks
+    that changed on molecule's second run, or else the last Ansible task that failed, as its name
+    and first result line; a CI log cut to its end then still says why."""
+    try:
+        changed = changed_on_second_run(output)
+        if changed:
+            return ["tasks that changed on the second run:", *changed[: RECAP_FAILURES_SHOWN - 2]]
+        tasks = failed_tasks([tasks_dir / "step.jsonl"])
+    except Exception as error:  # the recap must not turn one failure into a crash
+        return [f"(could not read why: {error!r})"]
+    return tasks[-1][:2] if tasks else []
+
+
 def involves_cluster(step: Step, output: list[str], tasks: list[list[str]]) -> bool:
     return (
         step.cluster
@@ -461,7 +477,7 @@ def run(step: Step) -> Outcome:
         problem = f"no test ran: {counts.skipped} skipped"  # all skipped or none collected
     if problem:
         counts.failed = counts.failed or 1  # a failure outside its test cases counts one
-        counts.failures = counts.failures or [f"FAILED ({problem})"]
+        counts.failures = counts.failures or [f"FAILED ({problem})", *why_step_failed(lines, tasks_dir)]
     print(
         f"--- {step.name}: {f'FAILED ({problem})' if problem else 'ok'} in {time.monotonic() - started:.0f}s"
         f" ({counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped)"

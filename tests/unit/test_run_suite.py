@@ -379,7 +379,14 @@ def test_failed_tasks_of_a_real_playbook_come_from_the_callback_in_order(
     playbook.write_text(PLAYBOOK)
     inventory = ["-i", "localhost,", "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}"]
     step = suite.Step("deploy", [str(ANSIBLE_PLAYBOOK), *inventory, str(playbook)])
-    assert outcome(suite.run(step)) == (0, 1, 0)
+    result = suite.run(step)
+    assert outcome(result) == (0, 1, 0)
+    # The recap at the end of the run names the task that ended the play, not just the exit code.
+    assert result.failures == [
+        "FAILED (exit 2)",
+        f"failed: [localhost] Install the chart ({playbook}:26)",
+        "  msg: non-zero return code",
+    ]
     out = capsys.readouterr().out
     explained = out[out.index("--- failed Ansible tasks of deploy (3):") :].splitlines()[1:]
     assert explained == [
@@ -483,6 +490,20 @@ def test_tasks_that_changed_on_molecules_second_run() -> None:
         "* [localhost] => release : Install the chart",
     ]
     assert suite.changed_on_second_run(["* [localhost] => not after the failure\n"]) == []
+
+
+def test_recap_of_a_failed_idempotence_check_names_the_changed_tasks(reports: Path) -> None:
+    code = (
+        "print('CRITICAL Idempotence test failed because of the following tasks:')\n"
+        "print('* [localhost] => release : Install the chart')\n"
+        "sys.exit(2)\n"
+    )
+    result = suite.run(script_step("molecule", code, junit=None))
+    assert result.failures == [
+        "FAILED (exit 2)",
+        "tasks that changed on the second run:",
+        "* [localhost] => release : Install the chart",
+    ]
 
 
 @pytest.mark.parametrize(
