@@ -19,7 +19,8 @@ description:
   - Maps C(ansible_facts.system) (Linux, Darwin) and C(ansible_facts.architecture) (x86_64, amd64,
     aarch64, arm64) to the names release URLs and Go's GOOS/GOARCH use.
   - Fails naming the platform and the supported ones for anything else.
-  - The same plugin file provides C(toolchain_releases) (each tool's URL, archive member and pinned
+  - The same plugin file provides C(toolchain_scoped) (the specs a set of scopes needs),
+    C(toolchain_releases) (each tool's URL, archive member and pinned
     sha256 on that platform), C(toolchain_plan) (how each tool will be provided) and
     C(toolchain_missing_packages) (Debian packages that dpkg does not report installed).
 positional: system, architecture
@@ -65,6 +66,12 @@ def toolchain_platform(system: str, architecture: str) -> dict[str, str]:
             "(Linux or macOS on x86_64/amd64 or aarch64/arm64)."
         )
     return {"os": os, "arch": arch, "name": f"{os}-{arch}"}
+
+
+def toolchain_scoped(specs: Sequence[Mapping[str, Any]], scopes: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The specs that one of ``scopes`` needs; a spec's ``scope`` is one name or a list of names."""
+    wanted = set(scopes)
+    return [spec for spec in specs if wanted & set([spec["scope"]] if isinstance(spec["scope"], str) else spec["scope"])]
 
 
 def _fill(template: str, spec: Mapping[str, Any], platform: Mapping[str, str]) -> str:
@@ -198,6 +205,7 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "toolchain_platform": toolchain_platform,
+            "toolchain_scoped": toolchain_scoped,
             "toolchain_releases": toolchain_releases,
             "toolchain_plan": toolchain_plan,
             "toolchain_installed": toolchain_installed,
