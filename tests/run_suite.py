@@ -120,7 +120,18 @@ def under_pytest(name: str, *args: str | Path, cluster: bool = False) -> Step:
     )
 
 
-PYTHON = [Path(p) for p in ("plugins", "tests", "inventory/local/vault-client.py", "bench", "scripts")]
+PYTHON = [
+    Path(p)
+    for p in (
+        "plugins",
+        "tests",
+        "inventory/local/vault-client.py",
+        "bench",
+        "scripts",
+        "roles/kind_node_image/filter_plugins",
+        "roles/toolchain/files/runc-bounded",
+    )
+]
 TESTS = [Path("tests") / name for name in ("unit", "integration", "chart", "deploy", "cluster")]
 DOCKERFILES = [Path(p) for p in ("backend/Dockerfile", "frontend/Dockerfile", "frontend/runtime/Dockerfile")]
 MODULES = Path("plugins/modules")

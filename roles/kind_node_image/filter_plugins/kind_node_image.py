@@ -15,7 +15,9 @@ SOURCES = ("kubernetes", "go", "pause")
 def split_image(ref: str) -> tuple[str, str]:
     """Return the last path element and the tag of an image reference (no digest allowed)."""
     if "@" in ref:
-        raise AnsibleFilterError(f"image {ref!r} is named by digest; a node image preloads tagged images only")
+        raise AnsibleFilterError(
+            f"image {ref!r} is named by digest; a node image preloads tagged images only"
+        )
     repository, sep, tag = ref.rpartition(":")
     if not sep or "/" in tag or not repository:
         raise AnsibleFilterError(f"image {ref!r} has no tag; expected REPOSITORY:TAG")
@@ -55,7 +57,9 @@ def kind_node_image_parts(
                 f"add {name!r} to __kind_node_image_recipes (known: {', '.join(sorted(recipes))})"
             )
         if recipe.get("source") not in SOURCES:
-            raise AnsibleFilterError(f"recipe {name!r} has source {recipe.get('source')!r}; expected one of {', '.join(SOURCES)}")
+            raise AnsibleFilterError(
+                f"recipe {name!r} has source {recipe.get('source')!r}; expected one of {', '.join(SOURCES)}"
+            )
         version = source_version(name, tag)
         targets = [ref]
         if name == "pause" and sandbox_image and sandbox_image != ref:
@@ -64,13 +68,26 @@ def kind_node_image_parts(
             binary_src = f"{kubernetes_dir}/{recipe['binary']}"
         else:
             binary_src = f"{bin_cache}/{name}-{version}/{recipe['binary']}"
-        parts.append({**recipe, "name": name, "tag": tag, "version": version, "targets": targets, "binary_src": binary_src})
+        parts.append(
+            {
+                **recipe,
+                "name": name,
+                "tag": tag,
+                "version": version,
+                "targets": targets,
+                "binary_src": binary_src,
+            }
+        )
     if sandbox_image and not any(sandbox_image in part["targets"] for part in parts):
-        raise AnsibleFilterError(f"containerd's sandbox image {sandbox_image} is not among kubeadm's images and has no pause part")
+        raise AnsibleFilterError(
+            f"containerd's sandbox image {sandbox_image} is not among kubeadm's images and has no pause part"
+        )
     for part in extra or []:
         missing = {"name", "tag", "targets", "binary", "binary_src", "template"} - set(part)
         if missing:
-            raise AnsibleFilterError(f"extra part {part.get('name', part)!r} lacks {', '.join(sorted(missing))}")
+            raise AnsibleFilterError(
+                f"extra part {part.get('name', part)!r} lacks {', '.join(sorted(missing))}"
+            )
         parts.append({**part, "version": part.get("version", part["tag"])})
     return parts
 
@@ -93,4 +110,7 @@ class FilterModule:
     """The node image's planning filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {"kind_node_image_parts": kind_node_image_parts, "kind_node_image_go_builds": kind_node_image_go_builds}
+        return {
+            "kind_node_image_parts": kind_node_image_parts,
+            "kind_node_image_go_builds": kind_node_image_go_builds,
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -38,8 +39,13 @@ RECIPES = {
 }
 
 
-def plan(images: list[str] = KUBEADM_IMAGES, sandbox: str = "registry.k8s.io/pause:3.10") -> list[dict]:
-    return filters.kind_node_image_parts(images, RECIPES, sandbox, "/k8s", "/cache/bin")
+def plan(
+    images: list[str] = KUBEADM_IMAGES, sandbox: str = "registry.k8s.io/pause:3.10"
+) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = filters.kind_node_image_parts(
+        images, RECIPES, sandbox, "/k8s", "/cache/bin"
+    )
+    return parts
 
 
 def test_every_kubeadm_image_becomes_a_part_named_as_kubeadm_names_it() -> None:
@@ -61,7 +67,9 @@ def test_pause_is_also_named_as_containerds_sandbox_image_when_that_differs() ->
 
 
 def test_an_image_without_a_recipe_is_refused_with_its_name() -> None:
-    with pytest.raises(AnsibleFilterError, match=r"registry.k8s.io/kube-scheduler:v1.33.13.*__kind_node_image_recipes"):
+    with pytest.raises(
+        AnsibleFilterError, match=r"registry.k8s.io/kube-scheduler:v1.33.13.*__kind_node_image_recipes"
+    ):
         plan([*KUBEADM_IMAGES, "registry.k8s.io/kube-scheduler:v1.33.13"])
 
 
@@ -77,8 +85,16 @@ def test_a_sandbox_image_nothing_provides_is_refused() -> None:
 
 
 def test_go_builds_follow_the_parts_versions_and_the_extra_ones() -> None:
-    builds = {"etcd": {"module": "etcd", "package": "go.etcd.io/etcd/server/v3"}, "coredns": {"package": "c"}, "crictl": {"package": "x"}}
+    builds = {
+        "etcd": {"module": "etcd", "package": "go.etcd.io/etcd/server/v3"},
+        "coredns": {"package": "c"},
+        "crictl": {"package": "x"},
+    }
     result = filters.kind_node_image_go_builds(plan(), builds, {"crictl": "v1.34.0"})
-    assert {(build["name"], build["version"]) for build in result} == {("etcd", "v3.5.24"), ("coredns", "v1.12.0"), ("crictl", "v1.34.0")}
+    assert {(build["name"], build["version"]) for build in result} == {
+        ("etcd", "v3.5.24"),
+        ("coredns", "v1.12.0"),
+        ("crictl", "v1.34.0"),
+    }
     with pytest.raises(AnsibleFilterError, match="crictl"):
         filters.kind_node_image_go_builds(plan(), {"etcd": {}, "coredns": {}}, {"crictl": "v1.34.0"})

@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -27,8 +28,11 @@ SHORT_STATUS = "Name:\trunc\nCapBnd:\t000001fffeffffff\n"
 ALL = list(wrapper.CAPABILITY_NAMES)
 
 
-def spec_with(caps: list[str]) -> dict:
-    return {"process": {"capabilities": {kind: list(caps) for kind in ("bounding", "effective", "permitted")}}, "root": {"path": "rootfs"}}
+def spec_with(caps: list[str]) -> dict[str, Any]:
+    return {
+        "process": {"capabilities": {kind: list(caps) for kind in ("bounding", "effective", "permitted")}},
+        "root": {"path": "rootfs"},
+    }
 
 
 def test_the_bounding_set_is_read_from_the_status_line() -> None:
@@ -39,7 +43,9 @@ def test_the_bounding_set_is_read_from_the_status_line() -> None:
 
 def test_create_drops_only_what_the_host_lacks_from_every_set(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps(spec_with(ALL)))
-    target = wrapper.spec_to_clamp(["--root", "/run/runc", "--log", "x.log", "create", "--bundle", str(tmp_path), "id"])
+    target = wrapper.spec_to_clamp(
+        ["--root", "/run/runc", "--log", "x.log", "create", "--bundle", str(tmp_path), "id"]
+    )
     assert target == (tmp_path / "config.json", ("process", "capabilities"))
     assert wrapper.clamp_file(*target, wrapper.bounding_set(SHORT_STATUS))
     caps = json.loads((tmp_path / "config.json").read_text())["process"]["capabilities"]
@@ -50,7 +56,9 @@ def test_create_drops_only_what_the_host_lacks_from_every_set(tmp_path: Path) ->
 def test_a_spec_within_the_bounding_set_is_left_byte_for_byte(tmp_path: Path) -> None:
     text = json.dumps(spec_with(["CAP_CHOWN", "CAP_NET_BIND_SERVICE"]), indent=1)
     (tmp_path / "config.json").write_text(text)
-    assert not wrapper.clamp_file(tmp_path / "config.json", ("process", "capabilities"), wrapper.bounding_set(SHORT_STATUS))
+    assert not wrapper.clamp_file(
+        tmp_path / "config.json", ("process", "capabilities"), wrapper.bounding_set(SHORT_STATUS)
+    )
     assert (tmp_path / "config.json").read_text() == text
 
 
@@ -64,5 +72,10 @@ def test_exec_clamps_the_process_file(tmp_path: Path) -> None:
 
 
 def test_other_subcommands_are_passed_through() -> None:
-    for argv in (["--root", "/r", "state", "id"], ["delete", "--force", "id"], ["--version"], ["exec", "id", "true"]):
+    for argv in (
+        ["--root", "/r", "state", "id"],
+        ["delete", "--force", "id"],
+        ["--version"],
+        ["exec", "id", "true"],
+    ):
         assert wrapper.spec_to_clamp(argv) is None
