@@ -70,6 +70,10 @@ cluster: venv ## Create (or find) the local cluster and make it the current cont
 cluster-down: venv ## Delete the local cluster and everything it left on the host
 	$(PLAYBOOK) playbooks/cluster.yml -e cluster_state=absent -e cluster_provider=$${CLUSTER_PROVIDER:-local}
 
+.PHONY: kind-node-image
+kind-node-image: venv ## Build the kind node image here (no registry needed); cached by its inputs
+	$(PLAYBOOK) playbooks/kind-node-image.yml
+
 # --- the deployment ---------------------------------------------------------
 
 .PHONY: deploy
