@@ -150,6 +150,7 @@ def test_the_local_cluster_on_macos_is_refused_naming_where_it_runs(architecture
         ("docker-desktop", []),
         ("kind", ["kind"]),
         ("local", ["coredns", "local-path-provisioner", "registry", *SERVER]),
+        ("node", ["kubeadm", "local-path-provisioner", *SERVER]),
     ],
 )
 def test_each_provider_gets_the_client_tools_and_only_its_own(provider: str, extra: list[str]) -> None:
@@ -174,6 +175,13 @@ def test_the_provider_entry_point_provides_only_the_providers_tools() -> None:
     assert role_value(
         "{{ __toolchain_stamp_path }}", toolchain_cluster_provider="kind", __toolchain_entry="provider"
     ) == ("/cache/state/toolchain-kind.json")
+
+
+def test_a_spec_whose_scope_is_a_list_belongs_to_each_scope_it_names() -> None:
+    specs = [{"name": "a", "scope": "local"}, {"name": "b", "scope": ["local", "node"]}, {"name": "c", "scope": "kind"}]
+    assert [spec["name"] for spec in toolchain.toolchain_scoped(specs, ["node"])] == ["b"]
+    assert [spec["name"] for spec in toolchain.toolchain_scoped(specs, ["client", "local"])] == ["a", "b"]
+    assert toolchain.toolchain_scoped(specs, ["existing"]) == []
 
 
 def test_pins_belong_to_one_version_and_toolchain_checksums_adds_more() -> None:
@@ -268,5 +276,7 @@ def test_the_role_vars_name_no_tool_the_filters_do_not_resolve() -> None:
     specs = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["__toolchain_specs"]
     for spec in specs:
         assert {"name", "path", "scope", "version"} <= set(spec), spec["name"]
-        assert spec["scope"] in ("client", "kind", "local")
+        scopes = [spec["scope"]] if isinstance(spec["scope"], str) else spec["scope"]
+        assert scopes, spec["name"]
+        assert set(scopes) <= {"client", "kind", "local", "node"}, spec["name"]
         assert Path(spec["path"].replace("{name}", spec["name"])).name == spec["name"]
