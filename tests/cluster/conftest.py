@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.bounded_run import run_bounded
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "todo-app"
 STATE_DIR = Path("/var/lib/todo-local")
@@ -47,8 +49,8 @@ def tool_env(**extra: str) -> dict[str, str]:
 def run(
     argv: list[str], *, check: bool = False, timeout: float = 1200, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        argv, cwd=ROOT, env=env or tool_env(), capture_output=True, text=True, timeout=timeout, check=False
+    result = run_bounded(
+        argv, cwd=ROOT, env=env or tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout
     )
     if check and result.returncode != 0:
         raise AssertionError(

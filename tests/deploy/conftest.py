@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.bounded_run import run_bounded
+
 REPO = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(sys.executable).parent
 CACHE_BIN = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "todo-app" / "bin"
@@ -58,15 +60,13 @@ def ansible_env(**extra: str) -> dict[str, str]:
 
 def run_playbook(playbook: str | Path, *args: str, timeout: int = 1800, **env: str) -> Run:
     command = [str(BIN_DIR / "ansible-playbook"), str(playbook), *args]
-    proc = subprocess.run(
+    proc = run_bounded(
         command,
         cwd=REPO,
         env=ansible_env(**env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
         timeout=timeout,
-        check=False,
     )
     return Run(proc.returncode, proc.stdout)
 
