@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal, cast
 
 import sqlalchemy as sa
+from sqlalchemy import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -64,10 +66,18 @@ def is_token_revoked(session: Session, jti: str) -> bool:
     return session.get(RevokedToken, jti) is not None
 
 
-# Built once: every authenticated request runs it, and building costs as much as running.
-_UNREVOKED_USER = select(User).where(
-    User.id == sa.bindparam("user_id"),
-    ~sa.exists().where(col(RevokedToken.jti) == sa.bindparam("jti")),
+def is_token_revoked_on(connection: Connection, jti: str) -> bool:
+    """is_token_revoked, on a Core connection."""
+    return connection.execute(_REVOKED_JTI, {"jti": jti}).first() is not None
+
+
+# Built once: every authenticated request runs one of these, and building a statement costs
+# as much as running it.
+_REVOKED_JTI = sa.select(col(RevokedToken.jti)).where(col(RevokedToken.jti) == sa.bindparam("jti"))
+_NOT_REVOKED = ~sa.exists().where(col(RevokedToken.jti) == sa.bindparam("jti"))
+_UNREVOKED_USER = select(User).where(User.id == sa.bindparam("user_id"), _NOT_REVOKED)
+_UNREVOKED_USER_ID = sa.select(col(User.id)).where(
+    col(User.id) == sa.bindparam("user_id"), _NOT_REVOKED
 )
 
 
@@ -75,6 +85,12 @@ def get_user_unless_revoked(session: Session, user_id: int, jti: str) -> User | 
     """The user, or None when there is none or the token `jti` is revoked: one query, as
     every authenticated request asks both."""
     return session.exec(_UNREVOKED_USER, params={"user_id": user_id, "jti": jti}).first()
+
+
+def user_exists_unless_revoked(connection: Connection, user_id: int, jti: str) -> bool:
+    """get_user_unless_revoked for a caller that needs only the id: a Core row, no ORM."""
+    params = {"user_id": user_id, "jti": jti}
+    return connection.execute(_UNREVOKED_USER_ID, params).first() is not None
 
 
 def revoke_token(session: Session, jti: str, expires_at: datetime) -> None:
@@ -119,22 +135,23 @@ def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
     return session.exec(select(Task).where(Task.id == task_id, Task.owner_id == owner_id)).first()
 
 
-def list_tasks(
-    session: Session,
-    owner_id: int,
-    *,
-    q: str | None = None,
-    status: Status = "all",
-    priority: Priority | None = None,
-    tag: str | None = None,
-    sort: SortKey = "created",
-    order: Order = "desc",
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[Sequence[Task], int]:
-    conditions: list[sa.ColumnElement[bool]] = [col(Task.owner_id) == owner_id]
-    if q:
-        pattern = _like_pattern(q.strip())
+@cache
+def _task_page_statements(
+    status: Status,
+    searched: bool,
+    by_priority: bool,
+    by_tag: bool,
+    sort: SortKey,
+    order: Order,
+) -> tuple[sa.Select[Task, int], sa.Select[int]]:
+    """The page (with the number of matches) and the count for one shape of list query.
+
+    Built once per shape (at most 192), with the values as bound parameters: building the
+    statement cost as much as running it, and SQLAlchemy caches the compiled SQL by shape.
+    """
+    conditions: list[sa.ColumnElement[bool]] = [col(Task.owner_id) == sa.bindparam("owner_id")]
+    if searched:
+        pattern = sa.bindparam("pattern", type_=sa.String)
         conditions.append(
             sa.or_(
                 col(Task.title).ilike(pattern, escape="\\"),
@@ -145,12 +162,12 @@ def list_tasks(
         conditions.append(col(Task.completed).is_(False))
     elif status == "completed":
         conditions.append(col(Task.completed).is_(True))
-    if priority is not None:
-        conditions.append(col(Task.priority) == priority.value)
-    if tag:
+    if by_priority:
+        conditions.append(col(Task.priority) == sa.bindparam("priority"))
+    if by_tag:
         # Tags are stored as a JSON array written by json.dumps, so each element
         # appears verbatim as its own JSON string; this works on SQLite and PostgreSQL.
-        needle = _like_pattern(json.dumps(tag.strip()))
+        needle = sa.bindparam("tag_pattern", type_=sa.Text)
         conditions.append(sa.cast(col(Task.tags), sa.Text).like(needle, escape="\\"))
 
     sort_column: sa.ColumnElement[object]
@@ -170,20 +187,106 @@ def list_tasks(
 
     # The page and the number of matches in one query: the window counts the rows that
     # match before LIMIT/OFFSET take the page out of them.
-    statement = (
-        select(Task, func.count().over())
+    page = (
+        sa.select(Task, func.count().over().label("total"))
         .where(*conditions)
         .order_by(direction.nulls_last(), tiebreak)
-        .limit(limit)
-        .offset(offset)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
     )
-    rows = session.exec(statement).all()
+    count = sa.select(func.count()).select_from(Task).where(*conditions)
+    return page, count
+
+
+def _task_page_query(
+    owner_id: int,
+    *,
+    q: str | None,
+    status: Status,
+    priority: Priority | None,
+    tag: str | None,
+    sort: SortKey,
+    order: Order,
+    limit: int,
+    offset: int,
+) -> tuple[sa.Select[Task, int], sa.Select[int], dict[str, Any]]:
+    page, count = _task_page_statements(
+        status, bool(q), priority is not None, bool(tag), sort, order
+    )
+    params: dict[str, Any] = {"owner_id": owner_id, "limit": limit, "offset": offset}
+    if q:
+        params["pattern"] = _like_pattern(q.strip())
+    if priority is not None:
+        params["priority"] = priority.value
+    if tag:
+        params["tag_pattern"] = _like_pattern(json.dumps(tag.strip()))
+    return page, count, params
+
+
+def list_tasks(
+    session: Session,
+    owner_id: int,
+    *,
+    q: str | None = None,
+    status: Status = "all",
+    priority: Priority | None = None,
+    tag: str | None = None,
+    sort: SortKey = "created",
+    order: Order = "desc",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[Task], int]:
+    page, count, params = _task_page_query(
+        owner_id,
+        q=q,
+        status=status,
+        priority=priority,
+        tag=tag,
+        sort=sort,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    rows = session.execute(page, params).all()
     if rows:
         return [task for task, _ in rows], rows[0][1]
     if offset == 0:
         return [], 0
     # A page past the end has no row to carry the count.
-    return [], session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    return [], session.execute(count, params).scalar_one()
+
+
+def list_task_rows(
+    connection: Connection,
+    owner_id: int,
+    *,
+    q: str | None = None,
+    status: Status = "all",
+    priority: Priority | None = None,
+    tag: str | None = None,
+    sort: SortKey = "created",
+    order: Order = "desc",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[RowMapping], int]:
+    """list_tasks on a Core connection: each task as its row of columns, no ORM object."""
+    page, count, params = _task_page_query(
+        owner_id,
+        q=q,
+        status=status,
+        priority=priority,
+        tag=tag,
+        sort=sort,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    rows = connection.execute(page, params).mappings().all()
+    if rows:
+        return rows, rows[0]["total"]
+    if offset == 0:
+        return [], 0
+    return [], connection.execute(count, params).scalar_one()
 
 
 def update_task(session: Session, task: Task, task_in: TaskUpdate) -> Task:
