@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from app import crud
@@ -31,6 +32,11 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
+    return engine
+
+
+async def get_read_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.read_engine
     return engine
 
 
@@ -105,13 +111,58 @@ def get_current_user(session: SessionDep, claims: _SignedClaimsDep) -> User:
     )
     if user is None:
         # The rare path pays a second query to say why, as it did before the two merged.
-        if crud.is_token_revoked(session, claims.jti):
-            raise _unauthorized("Token has been revoked")
-        raise _unauthorized("Could not validate credentials")
+        raise _refusal(revoked=crud.is_token_revoked(session, claims.jti))
     return user
 
 
+def _refusal(*, revoked: bool) -> HTTPException:
+    return _unauthorized("Token has been revoked" if revoked else "Could not validate credentials")
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+@dataclass(frozen=True)
+class UserReads:
+    """The signed-in user's id and a connection for that request's read-only queries."""
+
+    user_id: int
+    connection: Connection
+
+
+def _open_user_reads(engine: Engine, claims: TokenClaims) -> UserReads:
+    """get_current_user's checks, on a connection the route then reads through."""
+    connection = engine.connect()
+    try:
+        subject = claims.subject
+        if not (
+            subject.isdigit()
+            and crud.user_exists_unless_revoked(connection, int(subject), claims.jti)
+        ):
+            raise _refusal(revoked=crud.is_token_revoked_on(connection, claims.jti))
+    except BaseException:
+        connection.close()
+        raise
+    return UserReads(user_id=int(subject), connection=connection)
+
+
+async def get_user_reads(
+    engine: Annotated[Engine, Depends(get_read_engine)], claims: _SignedClaimsDep
+) -> AsyncIterator[UserReads]:
+    """CurrentUser for routes that only read and need only the user's id: Core rows instead
+    of ORM objects, and one worker thread hop where a Session takes two.
+
+    The connection is in autocommit (app.core.db.read_only), so giving it back sends
+    nothing to the database and needs no worker thread.
+    """
+    reads = await anyio.to_thread.run_sync(_open_user_reads, engine, claims)
+    try:
+        yield reads
+    finally:
+        reads.connection.close()
+
+
+CurrentUserReads = Annotated[UserReads, Depends(get_user_reads)]
 
 
 async def get_valid_claims(claims: _SignedClaimsDep, _user: CurrentUser) -> TokenClaims:

@@ -38,3 +38,12 @@ def build_engine(settings: Settings) -> Engine:
         connect_args={"connect_timeout": 5},
         hide_parameters=True,
     )
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same pool in autocommit, for requests that only read: a query is its own round
+    trip, without the BEGIN before it and the ROLLBACK when the connection goes back.
+
+    Nothing enforces read-only; routes that write use a Session on the engine itself.
+    """
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -8,7 +8,7 @@ from typing import Any
 import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
 from app.core.security import create_access_token
 from tests.conftest import TEST_JWT_SECRET
@@ -199,16 +199,17 @@ def test_a_page_past_the_end_still_reports_the_total(
         assert (body["items"], body["total"]) == ([], total), params
 
 
-def test_listing_tasks_is_two_statements_and_four_worker_thread_hops(
+def test_listing_tasks_is_two_autocommit_statements_and_two_worker_thread_hops(
     client: TestClient, seeded: AuthHeaders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What a list request costs on one CPU is mostly round trips to the database and hops
     # into worker threads; these counts are the regression guard (timings would flake).
-    statements: list[str] = []
+    statements: list[tuple[str, object]] = []
     engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
 
-    def record(*args: Any) -> None:
-        statements.append(args[2])
+    def record(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        isolation = connection.get_execution_options().get("isolation_level")
+        statements.append((statement, isolation))
 
     hops: list[object] = []
     run_sync = anyio.to_thread.run_sync
@@ -226,9 +227,11 @@ def test_listing_tasks_is_two_statements_and_four_worker_thread_hops(
         event.remove(engine, "before_cursor_execute", record)
     # The user and the token's revocation in one; the page and the total in the other.
     assert len(statements) == 2, statements
-    # The user lookup, the route, FastAPI's check of a plain route's answer, and giving
-    # the session's connection back.
-    assert len(hops) == 4, hops
+    # Autocommit: no BEGIN before them and no ROLLBACK when the connection goes back.
+    assert [isolation for _, isolation in statements] == ["AUTOCOMMIT"] * 2, statements
+    # The user lookup (which takes the connection) and the route, which answers with its
+    # JSON itself; the connection goes back without a worker thread.
+    assert len(hops) == 2, hops
 
 
 def test_the_list_answers_each_task_exactly_as_reading_it_does(
