@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, RowMapping
@@ -135,6 +135,13 @@ def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
     return session.exec(select(Task).where(Task.id == task_id, Task.owner_id == owner_id)).first()
 
 
+class _TaskPageStatements(NamedTuple):
+    page: sa.Select[Task, int]
+    matches: sa.Select[int]
+    # The page of a token's user: none when the user is gone or the token revoked.
+    user_page: sa.Select[Task, int]
+
+
 @cache
 def _task_page_statements(
     status: Status,
@@ -143,13 +150,13 @@ def _task_page_statements(
     by_tag: bool,
     sort: SortKey,
     order: Order,
-) -> tuple[sa.Select[Task, int], sa.Select[int]]:
-    """The page (with the number of matches) and the count for one shape of list query.
+) -> _TaskPageStatements:
+    """The statements of one shape of list query.
 
     Built once per shape (at most 192), with the values as bound parameters: building the
     statement cost as much as running it, and SQLAlchemy caches the compiled SQL by shape.
     """
-    conditions: list[sa.ColumnElement[bool]] = [col(Task.owner_id) == sa.bindparam("owner_id")]
+    conditions: list[sa.ColumnElement[bool]] = []
     if searched:
         pattern = sa.bindparam("pattern", type_=sa.String)
         conditions.append(
@@ -187,15 +194,27 @@ def _task_page_statements(
 
     # The page and the number of matches in one query: the window counts the rows that
     # match before LIMIT/OFFSET take the page out of them.
+    owned = col(Task.owner_id) == sa.bindparam("owner_id")
     page = (
         sa.select(Task, func.count().over().label("total"))
-        .where(*conditions)
+        .where(owned, *conditions)
         .order_by(direction.nulls_last(), tiebreak)
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .offset(sa.bindparam("offset", type_=sa.Integer))
     )
-    count = sa.select(func.count()).select_from(Task).where(*conditions)
-    return page, count
+    count = sa.select(func.count()).select_from(Task).where(owned, *conditions)
+    # The user's row joined to the matching tasks: with no match, one row of NULL task
+    # columns says the user may read, so the check and the page are one query.
+    user_page = (
+        sa.select(Task, func.count(col(Task.id)).over().label("total"))
+        .select_from(User)
+        .outerjoin(Task, sa.and_(col(Task.owner_id) == col(User.id), *conditions))
+        .where(col(User.id) == sa.bindparam("owner_id"), _NOT_REVOKED)
+        .order_by(direction.nulls_last(), tiebreak)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+    return _TaskPageStatements(page, count, user_page)
 
 
 def _task_page_query(
@@ -209,8 +228,8 @@ def _task_page_query(
     order: Order,
     limit: int,
     offset: int,
-) -> tuple[sa.Select[Task, int], sa.Select[int], dict[str, Any]]:
-    page, count = _task_page_statements(
+) -> tuple[_TaskPageStatements, dict[str, Any]]:
+    statements = _task_page_statements(
         status, bool(q), priority is not None, bool(tag), sort, order
     )
     params: dict[str, Any] = {"owner_id": owner_id, "limit": limit, "offset": offset}
@@ -220,7 +239,7 @@ def _task_page_query(
         params["priority"] = priority.value
     if tag:
         params["tag_pattern"] = _like_pattern(json.dumps(tag.strip()))
-    return page, count, params
+    return statements, params
 
 
 def list_tasks(
@@ -236,7 +255,7 @@ def list_tasks(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Task], int]:
-    page, count, params = _task_page_query(
+    statements, params = _task_page_query(
         owner_id,
         q=q,
         status=status,
@@ -247,18 +266,19 @@ def list_tasks(
         limit=limit,
         offset=offset,
     )
-    rows = session.execute(page, params).all()
+    rows = session.execute(statements.page, params).all()
     if rows:
         return [task for task, _ in rows], rows[0][1]
     if offset == 0:
         return [], 0
     # A page past the end has no row to carry the count.
-    return [], session.execute(count, params).scalar_one()
+    return [], session.execute(statements.matches, params).scalar_one()
 
 
-def list_task_rows(
+def list_task_rows_unless_revoked(
     connection: Connection,
     owner_id: int,
+    jti: str,
     *,
     q: str | None = None,
     status: Status = "all",
@@ -268,9 +288,11 @@ def list_task_rows(
     order: Order = "desc",
     limit: int = 50,
     offset: int = 0,
-) -> tuple[Sequence[RowMapping], int]:
-    """list_tasks on a Core connection: each task as its row of columns, no ORM object."""
-    page, count, params = _task_page_query(
+) -> tuple[Sequence[RowMapping], int] | None:
+    """list_tasks on a Core connection, each task as its row of columns (no ORM object),
+    together with get_user_unless_revoked's check: None when the user is gone or the token
+    `jti` revoked. One query, unless the page is past the end."""
+    statements, params = _task_page_query(
         owner_id,
         q=q,
         status=status,
@@ -281,12 +303,15 @@ def list_task_rows(
         limit=limit,
         offset=offset,
     )
-    rows = connection.execute(page, params).mappings().all()
+    params["jti"] = jti
+    rows = connection.execute(statements.user_page, params).mappings().all()
     if rows:
-        return rows, rows[0]["total"]
-    if offset == 0:
-        return [], 0
-    return [], connection.execute(count, params).scalar_one()
+        total: int = rows[0]["total"]
+        return ([], 0) if rows[0]["id"] is None else (rows, total)
+    # No row at all: a page past the end, or a token that may not read.
+    if not user_exists_unless_revoked(connection, owner_id, jti):
+        return None
+    return [], connection.execute(statements.matches, params).scalar_one()
 
 
 def update_task(session: Session, task: Task, task_in: TaskUpdate) -> Task:
