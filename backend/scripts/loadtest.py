@@ -7,7 +7,8 @@ and a free port, migrates it, and runs the backend as the image does (the Docker
 one uvicorn worker, no access log, no proxy headers) pinned to CPU_SERVER with `taskset`,
 with the chart's production settings. It registers a user, logs in, and alternates `wrk`
 runs against /healthz and GET /api/tasks (that user's empty list) RUNS times, then prints
-the medians of req/s, p50 and p99. Traffic goes to 127.0.0.1 only; the server and wrk run
+the medians of req/s, p50, p99, the server's CPU time per request and the connections
+PostgreSQL accepted during each run. Traffic goes to 127.0.0.1 only; the server and wrk run
 under `nice`, so a shared machine keeps its other work.
 """
 
@@ -97,6 +98,24 @@ def to_ms(value: str) -> float:
     return float(number) * _UNIT_MS[unit]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sessions_opened(database_url: str) -> int:
+    """Connections PostgreSQL has accepted into the database so far."""
+    query = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    out = subprocess.run(
+        [str(PG_BIN / "psql"), database_url, "-Atc", query],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(out.stdout)
+
+
 def wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float]:
     load = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     out = subprocess.run(
@@ -110,7 +129,10 @@ def wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.MULTILINE)
     assert rps is not None, out
+    requests = re.search(r"^\s+(\d+) requests in", out, re.MULTILINE)
+    assert requests is not None, out
     return {
+        "requests": float(requests.group(1)),
         "rps": float(rps.group(1)),
         "p50_ms": to_ms(percentiles["50"]),
         "p99_ms": to_ms(percentiles["99"]),
@@ -163,7 +185,14 @@ def main() -> None:
             results: dict[str, list[dict[str, float]]] = {name: [] for name in ENDPOINTS}
             for run in range(args.runs):
                 for name, path in ENDPOINTS.items():
+                    cpu, sessions = cpu_seconds(server.pid), sessions_opened(database_url)
                     figures = wrk(base + path, token, args.seconds, args.connections)
+                    requests = figures.pop("requests")
+                    figures["server_cpu_ms_per_request"] = round(
+                        (cpu_seconds(server.pid) - cpu) * 1000 / requests, 3
+                    )
+                    # Less the one psql opened to read the count before the run.
+                    figures["db_sessions_opened"] = sessions_opened(database_url) - sessions - 1
                     results[name].append(figures)
                     sys.stdout.write(f"run {run + 1} {name}: {figures}\n")
                     sys.stdout.flush()
