@@ -138,7 +138,7 @@ def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
 class _TaskPageStatements(NamedTuple):
     page: sa.Select[Task, int]
     matches: sa.Select[int]
-    # The page of a token's user: none when the user is gone or the token revoked.
+    # The page of a token's user: no row when the user is gone or the token revoked.
     user_page: sa.Select[Task, int]
 
 

@@ -125,7 +125,8 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 # Routes that check the token's user and revocation in their own query, to spend one
 # worker-thread hop where CurrentUser and the route take two, take these two instead, call
-# token_refusal when that query finds nothing, and use route_class=TokenCheckedInRoute.
+# token_refusal when that query finds nothing, and are added with
+# route_class_override=TokenCheckedInRoute.
 SignedClaimsDep = _SignedClaimsDep
 ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
 
