@@ -124,7 +124,9 @@ def wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float
         capture_output=True,
         text=True,
     ).stdout
-    if "Non-2xx" in out or "Socket errors" in out:
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    broken = errors is not None and any(int(n) for n in errors.groups()[:3])
+    if "Non-2xx" in out or broken:
         sys.exit(f"wrk saw failures against {url}:\n{out}")
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.MULTILINE)
@@ -136,6 +138,8 @@ def wrk(url: str, token: str, seconds: int, connections: int) -> dict[str, float
         "rps": float(rps.group(1)),
         "p50_ms": to_ms(percentiles["50"]),
         "p99_ms": to_ms(percentiles["99"]),
+        # Requests still unanswered after wrk's 2 s timeout: past any p99 worth the name.
+        "timeouts": float(errors.group(4)) if errors else 0.0,
     }
 
 
