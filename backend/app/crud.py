@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, cast
+from functools import cache
+from typing import Any, Literal, NamedTuple, cast
 
 import sqlalchemy as sa
+from sqlalchemy import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -64,10 +66,18 @@ def is_token_revoked(session: Session, jti: str) -> bool:
     return session.get(RevokedToken, jti) is not None
 
 
-# Built once: every authenticated request runs it, and building costs as much as running.
-_UNREVOKED_USER = select(User).where(
-    User.id == sa.bindparam("user_id"),
-    ~sa.exists().where(col(RevokedToken.jti) == sa.bindparam("jti")),
+def is_token_revoked_on(connection: Connection, jti: str) -> bool:
+    """is_token_revoked, on a Core connection."""
+    return connection.execute(_REVOKED_JTI, {"jti": jti}).first() is not None
+
+
+# Built once: every authenticated request runs one of these, and building a statement costs
+# as much as running it.
+_REVOKED_JTI = sa.select(col(RevokedToken.jti)).where(col(RevokedToken.jti) == sa.bindparam("jti"))
+_NOT_REVOKED = ~sa.exists().where(col(RevokedToken.jti) == sa.bindparam("jti"))
+_UNREVOKED_USER = select(User).where(User.id == sa.bindparam("user_id"), _NOT_REVOKED)
+_UNREVOKED_USER_ID = sa.select(col(User.id)).where(
+    col(User.id) == sa.bindparam("user_id"), _NOT_REVOKED
 )
 
 
@@ -75,6 +85,12 @@ def get_user_unless_revoked(session: Session, user_id: int, jti: str) -> User | 
     """The user, or None when there is none or the token `jti` is revoked: one query, as
     every authenticated request asks both."""
     return session.exec(_UNREVOKED_USER, params={"user_id": user_id, "jti": jti}).first()
+
+
+def user_exists_unless_revoked(connection: Connection, user_id: int, jti: str) -> bool:
+    """get_user_unless_revoked for a caller that needs only the id: a Core row, no ORM."""
+    params = {"user_id": user_id, "jti": jti}
+    return connection.execute(_UNREVOKED_USER_ID, params).first() is not None
 
 
 def revoke_token(session: Session, jti: str, expires_at: datetime) -> None:
@@ -119,22 +135,30 @@ def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
     return session.exec(select(Task).where(Task.id == task_id, Task.owner_id == owner_id)).first()
 
 
-def list_tasks(
-    session: Session,
-    owner_id: int,
-    *,
-    q: str | None = None,
-    status: Status = "all",
-    priority: Priority | None = None,
-    tag: str | None = None,
-    sort: SortKey = "created",
-    order: Order = "desc",
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[Sequence[Task], int]:
-    conditions: list[sa.ColumnElement[bool]] = [col(Task.owner_id) == owner_id]
-    if q:
-        pattern = _like_pattern(q.strip())
+class _TaskPageStatements(NamedTuple):
+    page: sa.Select[Task, int]
+    matches: sa.Select[int]
+    # The page of a token's user: no row when the user is gone or the token revoked.
+    user_page: sa.Select[Task, int]
+
+
+@cache
+def _task_page_statements(
+    status: Status,
+    searched: bool,
+    by_priority: bool,
+    by_tag: bool,
+    sort: SortKey,
+    order: Order,
+) -> _TaskPageStatements:
+    """The statements of one shape of list query.
+
+    Built once per shape (at most 192), with the values as bound parameters: building the
+    statement cost as much as running it, and SQLAlchemy caches the compiled SQL by shape.
+    """
+    conditions: list[sa.ColumnElement[bool]] = []
+    if searched:
+        pattern = sa.bindparam("pattern", type_=sa.String)
         conditions.append(
             sa.or_(
                 col(Task.title).ilike(pattern, escape="\\"),
@@ -145,12 +169,12 @@ def list_tasks(
         conditions.append(col(Task.completed).is_(False))
     elif status == "completed":
         conditions.append(col(Task.completed).is_(True))
-    if priority is not None:
-        conditions.append(col(Task.priority) == priority.value)
-    if tag:
+    if by_priority:
+        conditions.append(col(Task.priority) == sa.bindparam("priority"))
+    if by_tag:
         # Tags are stored as a JSON array written by json.dumps, so each element
         # appears verbatim as its own JSON string; this works on SQLite and PostgreSQL.
-        needle = _like_pattern(json.dumps(tag.strip()))
+        needle = sa.bindparam("tag_pattern", type_=sa.Text)
         conditions.append(sa.cast(col(Task.tags), sa.Text).like(needle, escape="\\"))
 
     sort_column: sa.ColumnElement[object]
@@ -170,20 +194,124 @@ def list_tasks(
 
     # The page and the number of matches in one query: the window counts the rows that
     # match before LIMIT/OFFSET take the page out of them.
-    statement = (
-        select(Task, func.count().over())
-        .where(*conditions)
+    owned = col(Task.owner_id) == sa.bindparam("owner_id")
+    page = (
+        sa.select(Task, func.count().over().label("total"))
+        .where(owned, *conditions)
         .order_by(direction.nulls_last(), tiebreak)
-        .limit(limit)
-        .offset(offset)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
     )
-    rows = session.exec(statement).all()
+    count = sa.select(func.count()).select_from(Task).where(owned, *conditions)
+    # The user's row joined to the matching tasks: with no match, one row of NULL task
+    # columns says the user may read, so the check and the page are one query.
+    user_page = (
+        sa.select(Task, func.count(col(Task.id)).over().label("total"))
+        .select_from(User)
+        .outerjoin(Task, sa.and_(col(Task.owner_id) == col(User.id), *conditions))
+        .where(col(User.id) == sa.bindparam("owner_id"), _NOT_REVOKED)
+        .order_by(direction.nulls_last(), tiebreak)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+    return _TaskPageStatements(page, count, user_page)
+
+
+def _task_page_query(
+    owner_id: int,
+    *,
+    q: str | None,
+    status: Status,
+    priority: Priority | None,
+    tag: str | None,
+    sort: SortKey,
+    order: Order,
+    limit: int,
+    offset: int,
+) -> tuple[_TaskPageStatements, dict[str, Any]]:
+    statements = _task_page_statements(
+        status, bool(q), priority is not None, bool(tag), sort, order
+    )
+    params: dict[str, Any] = {"owner_id": owner_id, "limit": limit, "offset": offset}
+    if q:
+        params["pattern"] = _like_pattern(q.strip())
+    if priority is not None:
+        params["priority"] = priority.value
+    if tag:
+        params["tag_pattern"] = _like_pattern(json.dumps(tag.strip()))
+    return statements, params
+
+
+def list_tasks(
+    session: Session,
+    owner_id: int,
+    *,
+    q: str | None = None,
+    status: Status = "all",
+    priority: Priority | None = None,
+    tag: str | None = None,
+    sort: SortKey = "created",
+    order: Order = "desc",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[Task], int]:
+    statements, params = _task_page_query(
+        owner_id,
+        q=q,
+        status=status,
+        priority=priority,
+        tag=tag,
+        sort=sort,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    rows = session.execute(statements.page, params).all()
     if rows:
         return [task for task, _ in rows], rows[0][1]
     if offset == 0:
         return [], 0
     # A page past the end has no row to carry the count.
-    return [], session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+    return [], session.execute(statements.matches, params).scalar_one()
+
+
+def list_task_rows_unless_revoked(
+    connection: Connection,
+    owner_id: int,
+    jti: str,
+    *,
+    q: str | None = None,
+    status: Status = "all",
+    priority: Priority | None = None,
+    tag: str | None = None,
+    sort: SortKey = "created",
+    order: Order = "desc",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[RowMapping], int] | None:
+    """list_tasks on a Core connection, each task as its row of columns (no ORM object),
+    together with get_user_unless_revoked's check: None when the user is gone or the token
+    `jti` revoked. One query, unless the page is past the end."""
+    statements, params = _task_page_query(
+        owner_id,
+        q=q,
+        status=status,
+        priority=priority,
+        tag=tag,
+        sort=sort,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    params["jti"] = jti
+    rows = connection.execute(statements.user_page, params).mappings().all()
+    if rows:
+        total: int = rows[0]["total"]
+        return ([], 0) if rows[0]["id"] is None else (rows, total)
+    # No row at all: a page past the end, or a token that may not read.
+    if not user_exists_unless_revoked(connection, owner_id, jti):
+        return None
+    return [], connection.execute(statements.matches, params).scalar_one()
 
 
 def update_task(session: Session, task: Task, task_in: TaskUpdate) -> Task:

@@ -25,7 +25,7 @@ from app.api.errors import (
 from app.api.routes import auth, chat, health, tasks
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings
-from app.core.db import build_engine
+from app.core.db import build_engine, read_only
 from app.core.logging import RequestLogMiddleware, configure_logging
 from app.core.throttling import AuthThrottle, Throttled
 from app.migrate import head_revisions, upgrade
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="todo-app API", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.read_engine = read_only(engine)
     app.state.http_client = http_client
     app.state.migration_heads = head_revisions()
     app.state.auth_throttle = AuthThrottle(settings)

@@ -10,6 +10,9 @@ from sqlmodel import create_engine
 
 from app.core.config import Settings
 
+# Connections one process holds to PostgreSQL at most.
+POOL_SIZE = 10
+
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     # SQLite ignores ON DELETE CASCADE unless asked per connection.
@@ -29,8 +32,11 @@ def build_engine(settings: Settings) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=5,
+        # Every connection the pool opens stays open (until pool_recycle): with overflow
+        # connections, each burst past the pool's size opened and closed connections, a
+        # TCP handshake, password exchange and server process each. The ceiling is the same.
+        pool_size=POOL_SIZE,
+        max_overflow=0,
         pool_timeout=10,
         # Serverless PostgreSQL (Neon) drops idle connections; recycle before it does.
         pool_recycle=300,
@@ -38,3 +44,12 @@ def build_engine(settings: Settings) -> Engine:
         connect_args={"connect_timeout": 5},
         hide_parameters=True,
     )
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same pool in autocommit, for requests that only read: a query is its own round
+    trip, without the BEGIN before it and the ROLLBACK when the connection goes back.
+
+    Nothing enforces read-only; routes that write use a Session on the engine itself.
+    """
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

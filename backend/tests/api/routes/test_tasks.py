@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 
+from app.core.security import create_access_token
+from tests.conftest import TEST_JWT_SECRET
 from tests.utils.users import AuthHeaders
 
 
@@ -196,16 +199,23 @@ def test_a_page_past_the_end_still_reports_the_total(
         assert (body["items"], body["total"]) == ([], total), params
 
 
-def test_listing_tasks_is_two_statements_and_four_worker_thread_hops(
-    client: TestClient, seeded: AuthHeaders, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("user", "found"), [("seeded", 2), ("bob", 0)])
+def test_listing_tasks_is_one_autocommit_statement_in_one_worker_thread_hop(
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    user: str,
+    found: int,
 ) -> None:
     # What a list request costs on one CPU is mostly round trips to the database and hops
     # into worker threads; these counts are the regression guard (timings would flake).
-    statements: list[str] = []
+    headers: AuthHeaders = request.getfixturevalue(user)
+    statements: list[tuple[str, object]] = []
     engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
 
-    def record(*args: Any) -> None:
-        statements.append(args[2])
+    def record(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        isolation = connection.get_execution_options().get("isolation_level")
+        statements.append((statement, isolation))
 
     hops: list[object] = []
     run_sync = anyio.to_thread.run_sync
@@ -214,18 +224,110 @@ def test_listing_tasks_is_two_statements_and_four_worker_thread_hops(
         hops.append(func)
         return await run_sync(func, *args, **kwargs)
 
-    titles(client, seeded)  # the pool has its connection: checkouts only ping from here
+    titles(client, headers)  # the pool has its connection: checkouts only ping from here
     event.listen(engine, "before_cursor_execute", record)
     monkeypatch.setattr(anyio.to_thread, "run_sync", counting_run_sync)
     try:
-        assert len(titles(client, seeded, limit=2)) == 2
+        assert len(titles(client, headers, limit=2)) == found
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    # The user and the token's revocation in one; the page and the total in the other.
-    assert len(statements) == 2, statements
-    # The user lookup, the route, FastAPI's check of a plain route's answer, and giving
-    # the session's connection back.
-    assert len(hops) == 4, hops
+    # The user, the token's revocation, the page and its total in one, even when the user
+    # has no task; in autocommit, so no BEGIN before it and no ROLLBACK after it.
+    assert [isolation for _, isolation in statements] == ["AUTOCOMMIT"], statements
+    # The route, which answers with its JSON itself and gives the connection back.
+    assert len(hops) == 1, hops
+
+
+def test_the_list_answers_each_task_exactly_as_reading_it_does(
+    client: TestClient, alice: AuthHeaders
+) -> None:
+    first = create(
+        client,
+        alice,
+        title='Café "crème" \\ <b>',
+        description="line one\nline two \u2028 ✓",
+        priority="high",
+        tags=["b", "a"],
+        due_date="2030-02-03",
+    )
+    second = create(client, alice, title="Plain")
+    client.post(f"/api/tasks/{second['id']}/toggle", headers=alice)
+    items = [
+        client.get(f"/api/tasks/{task['id']}", headers=alice).json() for task in (second, first)
+    ]
+
+    response = client.get("/api/tasks", headers=alice)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    page = {"items": items, "total": 2, "limit": 20, "offset": 0}
+    # Byte for byte: the same keys in the same order, the same datetime and date spelling.
+    assert response.content == json.dumps(page, separators=(",", ":"), ensure_ascii=False).encode()
+    assert list(items[1]) == [
+        "title",
+        "description",
+        "completed",
+        "priority",
+        "tags",
+        "due_date",
+        "id",
+        "created_at",
+        "updated_at",
+    ]
+
+
+def test_another_users_tasks_never_appear_in_the_list(
+    client: TestClient, alice: AuthHeaders, bob: AuthHeaders
+) -> None:
+    for title in ("Alice one", "Alice two"):
+        create(client, alice, title=title, tags=["shared"], priority="high")
+    create(client, bob, title="Bob's", tags=["shared"], priority="high")
+    for params in (
+        {},
+        {"q": "one"},
+        {"q": "alice"},
+        {"tag": "shared"},
+        {"priority": "high", "status": "active"},
+        {"sort": "title", "order": "asc", "limit": 100},
+    ):
+        body = client.get("/api/tasks", params=params, headers=bob).json()
+        assert [t["title"] for t in body["items"] if t["title"].startswith("Alice")] == [], params
+        assert body["total"] == (0 if params.get("q") else 1), params
+    past_the_end = client.get("/api/tasks", params={"offset": 5}, headers=bob).json()
+    assert (past_the_end["items"], past_the_end["total"]) == ([], 1)
+
+
+@pytest.mark.parametrize(("order", "expected"), [("asc", [0, 1, 2]), ("desc", [2, 1, 0])])
+def test_tasks_with_equal_sort_keys_come_in_id_order_of_the_direction_asked(
+    client: TestClient, alice: AuthHeaders, order: str, expected: list[int]
+) -> None:
+    ids = [create(client, alice, title="Same", due_date="2030-01-01")["id"] for _ in range(3)]
+    for sort in ("title", "due", "priority"):
+        body = client.get("/api/tasks", params={"sort": sort, "order": order}, headers=alice)
+        assert [t["id"] for t in body.json()["items"]] == [ids[i] for i in expected], sort
+
+
+def test_a_revoked_token_is_401_on_the_list_even_with_bad_parameters(
+    client: TestClient, alice: AuthHeaders
+) -> None:
+    # The token is checked before the parameters, as on every authenticated route.
+    assert client.post("/api/auth/logout", headers=alice).status_code == 204
+    for params in ({}, {"limit": 0}, {"sort": "x"}):
+        response = client.get("/api/tasks", params=params, headers=alice)
+        assert response.status_code == 401, params
+        assert response.json() == {"detail": "Token has been revoked"}
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("subject", ["999999", "not-an-id"])
+def test_the_token_of_a_deleted_user_is_401_on_the_list(client: TestClient, subject: str) -> None:
+    token = create_access_token(subject, TEST_JWT_SECRET, timedelta(minutes=5))
+    for params in ({}, {"limit": 0}, {"offset": 3}):
+        response = client.get(
+            "/api/tasks", params=params, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 401, params
+        assert response.json() == {"detail": "Could not validate credentials"}
 
 
 @pytest.mark.parametrize(
