@@ -71,7 +71,11 @@ def toolchain_platform(system: str, architecture: str) -> dict[str, str]:
 def toolchain_scoped(specs: Sequence[Mapping[str, Any]], scopes: Sequence[str]) -> list[Mapping[str, Any]]:
     """The specs that one of ``scopes`` needs; a spec's ``scope`` is one name or a list of names."""
     wanted = set(scopes)
-    return [spec for spec in specs if wanted & set([spec["scope"]] if isinstance(spec["scope"], str) else spec["scope"])]
+    return [
+        spec
+        for spec in specs
+        if wanted & set([spec["scope"]] if isinstance(spec["scope"], str) else spec["scope"])
+    ]
 
 
 def _fill(template: str, spec: Mapping[str, Any], platform: Mapping[str, str]) -> str:

@@ -178,7 +178,11 @@ def test_the_provider_entry_point_provides_only_the_providers_tools() -> None:
 
 
 def test_a_spec_whose_scope_is_a_list_belongs_to_each_scope_it_names() -> None:
-    specs = [{"name": "a", "scope": "local"}, {"name": "b", "scope": ["local", "node"]}, {"name": "c", "scope": "kind"}]
+    specs = [
+        {"name": "a", "scope": "local"},
+        {"name": "b", "scope": ["local", "node"]},
+        {"name": "c", "scope": "kind"},
+    ]
     assert [spec["name"] for spec in toolchain.toolchain_scoped(specs, ["node"])] == ["b"]
     assert [spec["name"] for spec in toolchain.toolchain_scoped(specs, ["client", "local"])] == ["a", "b"]
     assert toolchain.toolchain_scoped(specs, ["existing"]) == []
