@@ -453,6 +453,11 @@ def test_probes_point_at_the_health_endpoints(default_docs: list[Manifest]) -> N
         assert c["startupProbe"].get("initialDelaySeconds", 0) <= 5
         # A slow first start gets at least a minute before the kubelet restarts it.
         assert c["startupProbe"]["periodSeconds"] * c["startupProbe"]["failureThreshold"] >= 60
+        # Liveness restarts only a wedged process: a pod slowed past its readiness timeout for a
+        # while (a host building and loading images, measured at 2.3 s on kind) is not killed.
+        live, ready = c["livenessProbe"], c["readinessProbe"]
+        assert live["timeoutSeconds"] > ready["timeoutSeconds"]
+        assert live["periodSeconds"] * live["failureThreshold"] >= 60
 
 
 def test_rollouts_keep_capacity_and_drain(default_docs: list[Manifest]) -> None:
