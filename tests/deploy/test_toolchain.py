@@ -29,6 +29,9 @@ RUNUSER = shutil.which("runuser", path="/usr/sbin:/sbin:/usr/bin:/bin") or ""
 HOST_PLATFORM = {"x86_64": "linux-amd64", "aarch64": "linux-arm64"}.get(platform.machine(), "")
 # What a ``helm version --short`` of the pinned release prints.
 HELM_STUB = "#!/bin/sh\necho v3.19.0+gstub\n"
+# The same, with more after the version line than a pipe holds (as coredns -version prints a
+# second line): a probe that cuts the output with `| head -n 1` under pipefail misses it.
+HELM_CHATTY_STUB = "#!/bin/sh\necho v3.19.0+gstub\nyes build-detail | head -n 20000\n"
 # A stand-in Go: "builds" each asked binary as a script that prints the platform it was built for,
 # and answers `go list -m` with a module directory holding helm-diff's plugin manifest.
 GO_STUB = r"""#!/bin/bash
@@ -263,12 +266,13 @@ def release_server(scratch: Path) -> Iterator[tuple[str, bytes]]:
 
 
 @pytest.mark.skipif(not HOST_PLATFORM, reason="not a linux amd64/arm64 host")
+@pytest.mark.parametrize("helm_stub", [HELM_STUB, HELM_CHATTY_STUB], ids=["one-line", "chatty"])
 def test_a_download_is_kept_only_when_it_matches_its_pinned_sha256(
-    scratch: Path, release_server: tuple[str, bytes]
+    scratch: Path, release_server: tuple[str, bytes], helm_stub: str
 ) -> None:
     url, body = release_server
     stubs = scratch / "stubs"
-    write_executable(stubs / "helm", HELM_STUB)  # an installed helm at the pinned version is used as it is
+    write_executable(stubs / "helm", helm_stub)  # an installed helm at the pinned version is used as it is
     (scratch / "plugins" / "diff" / "bin").mkdir(parents=True)
     (scratch / "plugins" / "diff" / "plugin.yaml").write_text('name: diff\nversion: "3.9.11"\n')
     write_executable(scratch / "plugins" / "diff" / "bin" / "diff", "#!/bin/sh\n")
