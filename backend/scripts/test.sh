@@ -3,9 +3,9 @@
 #
 #   backend/scripts/test.sh [pytest args...]
 #
-# PostgreSQL runs from PG_BIN (Debian's postgresql-15 by default) in a per-user state
-# directory on 127.0.0.1 and a free port, as user `postgres` when run by root. It is
-# stopped on exit, whatever happens. Set SKIP_POSTGRES=1 to test SQLite only.
+# PostgreSQL runs from PG_BIN (Debian's postgresql-15 by default) in a state directory of
+# this user and checkout, on 127.0.0.1 and a free port, as user `postgres` when run by root.
+# It is stopped on exit, whatever happens. Set SKIP_POSTGRES=1 to test SQLite only.
 # Set JUNIT_REPORT=<file> to also write the results there as JUnit XML (tests/run_suite.py
 # counts the test cases from it).
 set -euo pipefail
@@ -14,7 +14,8 @@ set -euo pipefail
 [[ -z "${JUNIT_REPORT:-}" ]] || JUNIT_REPORT="$(realpath -m -- "$JUNIT_REPORT")"
 BACKEND_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
-STATE_DIR="${TODO_TEST_STATE_DIR:-${TMPDIR:-/tmp}/todo-backend-test-$(id -u)}"
+# One per user and checkout: two clones tested at once must not stop each other's server.
+STATE_DIR="${TODO_TEST_STATE_DIR:-${TMPDIR:-/tmp}/todo-backend-test-$(id -u)-$(printf %s "$BACKEND_DIR" | sha256sum | cut -c1-12)}"
 PG_DATA="$STATE_DIR/pgdata"
 PG_LOG="$STATE_DIR/postgres.log"
 UV="${UV:-$(command -v uv || echo /work/main/.venv/bin/uv)}"
