@@ -6,7 +6,10 @@ advisory lock, so replicas that migrate at once take turns instead of racing.
 Expand/contract: a revision file may declare `compatible_with = "<older revision>"`, the
 oldest code head its schema still serves. Each migration run writes the served heads into
 the `schema_compat` table, so code that has never seen the newer revision can tell from
-the database alone whether it may serve (see app/schema_compat.py).
+the database alone whether it may serve (see app/schema_compat.py). The same table lets a
+rolled-back release start: its upgrade to head finds the database at a newer revision that
+still serves this code and leaves it there, instead of failing on a revision it cannot
+locate.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlalchemy.pool import NullPool
 from app.core.config import Settings
 from app.core.db import build_engine
 from app.core.logging import configure_logging
+from app.schema_compat import schema_readiness
 
 ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
 
@@ -70,9 +74,43 @@ def migration_lock(database_url: str) -> Iterator[None]:
         engine.dispose()
 
 
-def upgrade(database_url: str, revision: str = "head", config: Config | None = None) -> None:
+class NewerSchemaError(RuntimeError):
+    """The database is at a revision this code does not know and that does not serve it."""
+
+
+def newer_schema_serving(database_url: str, scripts: ScriptDirectory) -> list[str]:
+    """The database's revisions when they are newer than every revision of `scripts` and
+    declare (in `schema_compat`) that they still serve its heads: nothing to migrate then.
+    Empty when the database is at or behind a known revision. Raises NewerSchemaError when
+    it is ahead and does not serve this code."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            known = {script.revision for script in scripts.walk_revisions()}
+            current = set(MigrationContext.configure(connection).get_current_heads())
+            if current <= known:
+                return []
+            state = schema_readiness(connection, set(scripts.get_heads()), known)
+    finally:
+        engine.dispose()
+    if not state.ready:
+        raise NewerSchemaError(state.reason)
+    return state.served_by
+
+
+def upgrade(database_url: str, revision: str = "head", config: Config | None = None) -> list[str]:
+    """Upgrade to `revision`. Only "head" accepts a database already past this code's
+    revisions, and only when that newer schema still serves this code (a rollback after
+    an expand step): the database is left as it is and its revisions are returned.
+    Returns [] when this code's migrations ran."""
+    config = config or alembic_config(database_url)
     with migration_lock(database_url):
-        command.upgrade(config or alembic_config(database_url), revision)
+        if revision == "head" and (
+            newer := newer_schema_serving(database_url, ScriptDirectory.from_config(config))
+        ):
+            return newer
+        command.upgrade(config, revision)
+    return []
 
 
 def downgrade(database_url: str, revision: str, config: Config | None = None) -> None:
@@ -127,11 +165,20 @@ def main() -> int:
     configure_logging(settings.LOG_LEVEL)
     try:
         wait_for_database(settings)
-        upgrade(settings.sqlalchemy_database_uri)
+        newer = upgrade(settings.sqlalchemy_database_uri)
+    except NewerSchemaError as exc:
+        logger.error("migration refused", extra={"error": str(exc)})
+        return 1
     except Exception as exc:
         logger.exception("migration failed", extra={"error_type": type(exc).__name__})
         return 1
-    logger.info("database is at head", extra={"revisions": sorted(head_revisions())})
+    if newer:
+        logger.info(
+            "database is at a newer revision that still serves this code; nothing to migrate",
+            extra={"revisions": newer, "head": sorted(head_revisions())},
+        )
+    else:
+        logger.info("database is at head", extra={"revisions": sorted(head_revisions())})
     return 0
 
 

@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -253,6 +252,59 @@ def test_code_is_not_ready_on_a_newer_revision_that_does_not_serve_it(
     }
 
 
+def test_a_rolled_back_release_leaves_a_newer_schema_that_serves_it(
+    backend: str, create_empty_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    """After an upgrade that added revision 9001 (an expand step), the previous release's
+    migration (its init container runs `python -m app.migrate`) finds the database ahead of
+    its head: it must start and leave the schema and its data as they are."""
+    url = create_empty_database(backend)
+    upgrade(url, config=config_with_newer_revision(url, tmp_path / "versions", CODE_HEAD))
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (email, hashed_password, created_at) "
+                    "VALUES ('kept@example.com', 'x', CURRENT_TIMESTAMP)"
+                )
+            )
+        result = run_migrate(url)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "still serves this code; nothing to migrate" in result.stdout
+        assert current_revisions(engine) == {"9001"}
+        assert "estimate" in {c["name"] for c in inspect(engine).get_columns("tasks")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT email FROM users")).scalars().all() == [
+                "kept@example.com"
+            ]
+    finally:
+        engine.dispose()
+    # And it serves: readiness answers 200 through the newer revision.
+    with TestClient(create_app(make_settings(url))) as client:
+        assert client.get("/readyz").json()["serves"] == [CODE_HEAD]
+
+
+def test_a_release_older_than_a_schema_that_does_not_serve_it_refuses_to_start(
+    backend: str, create_empty_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    url = create_empty_database(backend)
+    upgrade(url, config=config_with_newer_revision(url, tmp_path / "versions", None))
+    result = run_migrate(url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "migration refused" in result.stdout
+    assert (
+        f"database schema is at revision 9001, newer than this code's {CODE_HEAD}, and does "
+        f"not declare that it still serves {CODE_HEAD}"
+    ) in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    engine = create_engine(url)
+    try:
+        assert current_revisions(engine) == {"9001"}
+    finally:
+        engine.dispose()
+
+
 def test_a_compatible_with_that_is_no_ancestor_fails_the_migration(
     tmp_sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -301,34 +353,48 @@ def test_a_migration_run_waits_for_the_advisory_lock(
     assert tables(url) == APP_TABLES
 
 
-# Imports first, then sleeps until a shared instant: start-up jitter would hide the race.
-UPGRADE_AT = (
-    "import sys, time; from app.core.logging import configure_logging; "
-    "from app.migrate import upgrade; configure_logging('INFO'); "
-    "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); upgrade(sys.argv[1])"
-)
-
-
 def test_concurrent_first_installs_both_succeed(
     create_empty_database: Callable[[str], str],
 ) -> None:
+    """Two replicas' first migrations at once: both queue on the lock (held here until both
+    wait, so they overlap however the machine schedules them), then both succeed."""
     url = create_empty_database("postgres")
-    start_at = str(time.time() + 5)
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-c", UPGRADE_AT, url, start_at],
-            cwd=BACKEND_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    holder = create_engine(url, isolation_level="AUTOCOMMIT")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "JWT_SECRET": "a-long-enough-secret-for-the-migration-job",
+    }
+    with holder.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app.migrate"],
+                cwd=BACKEND_DIR,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        before: list[list[str]] = []
+        for run in runs:
+            assert run.stdout is not None
+            lines = []
+            for line in run.stdout:
+                lines.append(line)
+                if "waiting for another migration run to finish" in line:
+                    break
+            before.append(lines)
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        outputs = [
+            "".join(lines) + run.communicate(timeout=120)[0]
+            for lines, run in zip(before, runs, strict=True)
+        ]
+    holder.dispose()
     assert [run.returncode for run in runs] == [0, 0], "\n".join(outputs)
-    # Exactly one run found the lock taken: the two did overlap, and took turns.
-    waited = sum("waiting for another migration run" in output for output in outputs)
-    assert waited == 1, "\n".join(outputs)
+    assert all("waiting for another migration run" in output for output in outputs)
     assert tables(url) == APP_TABLES
     engine = create_engine(url)
     assert current_revisions(engine) == head_revisions()
