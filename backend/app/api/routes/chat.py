@@ -26,7 +26,7 @@ from app.agent import (
     history_window,
 )
 from app.api.deps import CurrentUser, ResourceId, SessionDep, SettingsDep, get_engine
-from app.api.errors import CONTENT_TOO_LARGE, NOT_FOUND, TOO_MANY_REQUESTS, UNAUTHORIZED
+from app.api.errors import NOT_FOUND, TOO_MANY_REQUESTS, UNAUTHORIZED
 from app.core.config import Settings
 from app.models import (
     ChatRequest,
@@ -151,7 +151,6 @@ def _failure_detail(exc: AgentError) -> str:
     response_model=ChatResponse,
     responses={
         **NOT_FOUND,
-        **CONTENT_TOO_LARGE,
         **TOO_MANY_REQUESTS,
         status.HTTP_502_BAD_GATEWAY: {
             "model": ChatFailure,
