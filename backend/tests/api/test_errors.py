@@ -40,6 +40,16 @@ def test_every_authenticated_operation_declares_401(
     assert missing == []
 
 
+def test_operations_open_to_anyone_declare_no_401(
+    operations: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    # They take no token, so never answer 401; login's 401 is for wrong credentials.
+    declaring = [
+        key for key in PUBLIC - {("POST", "/api/auth/login")} if "401" in declared(operations[key])
+    ]
+    assert declaring == []
+
+
 def test_every_operation_declares_413(
     operations: dict[tuple[str, str], dict[str, Any]],
 ) -> None:
