@@ -188,6 +188,16 @@ describe("login", () => {
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
+  it("passes a rate-limited login through with its Retry-After", async () => {
+    const detail = "Too many failed logins for this account; wait 42 s (Retry-After) and try again.";
+    fetchMock.mockResolvedValue(Response.json({ detail }, { status: 429, headers: { "retry-after": "42" } }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}", headers: JSON_TYPE }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("42");
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ detail });
+  });
+
   it("resends the login once when the connection was closed under it", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     fetchMock

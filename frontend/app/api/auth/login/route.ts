@@ -6,6 +6,7 @@ import {
   SESSION_COOKIE,
   backendUrl,
   forwardRequestHeaders,
+  forwardResponseHeaders,
   isHttpsRequest,
   mapUpstreamError,
   sessionCookieOptions,
@@ -42,7 +43,10 @@ export async function POST(request: NextRequest) {
   const payload = (await upstream.json().catch(() => ({}))) as TokenResponse & { detail?: unknown };
   if (!upstream.ok || !payload.access_token) {
     const status = upstream.ok ? 502 : upstream.status;
-    return NextResponse.json({ detail: payload.detail ?? "Login failed." }, { status });
+    // Retry-After goes along: a client held back by the login limits must learn for how long.
+    const headers = forwardResponseHeaders(upstream.headers);
+    headers.delete("content-type");
+    return NextResponse.json({ detail: payload.detail ?? "Login failed." }, { status, headers });
   }
 
   const response = NextResponse.json({ ok: true });
