@@ -25,7 +25,7 @@ export async function POST(request: NextRequest) {
   try {
     // Another site's form must not log the visitor into an account of its choosing (login CSRF).
     checkSameOrigin(request.method, request.headers);
-    const body = await checkedBody(request, { required: true });
+    const body = await checkedBody(request);
     // Resending a login only issues another token, so a connection lost mid-rollout is retried.
     // The client's address goes along: the backend limits login attempts per client.
     const headers = forwardRequestHeaders(new Headers(), undefined, clientForwardedFor(request.headers));
