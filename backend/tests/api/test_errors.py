@@ -99,3 +99,12 @@ def test_a_body_that_is_not_utf8_is_422_like_other_malformed_json(client: TestCl
     [error] = response.json()["detail"]
     assert error["type"] == "json_invalid"
     assert "not valid UTF-8" in error["msg"]
+
+
+def test_readiness_declares_the_503_it_answers_until_ready(
+    operations: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    answers = operations[("GET", "/readyz")]["responses"]
+    assert {"200", "503"} <= set(answers)
+    schema = answers["503"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/NotReady"}
