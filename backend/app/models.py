@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import EmailStr, field_validator, model_validator
+from annotated_types import MaxLen
+from pydantic import EmailStr, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import JSON, Column, Field, SQLModel
 
 MAX_TAGS = 20
@@ -48,8 +50,13 @@ def check_storable_text(value: Any) -> Any:
 # --- Users -------------------------------------------------------------------
 
 
+# The longest address email-validator accepts (RFC 5321's 256-octet path less its brackets); the
+# column holds 255.
+MAX_EMAIL_LENGTH = 254
+
+
 class UserBase(SQLModel):
-    email: EmailStr = Field(max_length=255)
+    email: EmailStr = Field(max_length=MAX_EMAIL_LENGTH)
 
 
 class UserCreate(UserBase):
@@ -140,7 +147,10 @@ def _clean_tags(value: list[str] | None) -> list[str] | None:
 
 
 def _date_only(value: Any) -> Any:
-    # Accept a full datetime (ISO string or object) and keep its calendar date.
+    # Accept a full datetime (ISO string or object) and keep its calendar date. A number is no
+    # date (pydantic would read 0 as 1970-01-01): the document says a string of format date.
+    if isinstance(value, int | float):
+        raise ValueError("due_date must be a date (YYYY-MM-DD), not a number")
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, str) and "T" in value:
@@ -173,12 +183,17 @@ class TaskCreate(TaskBase):
     _due = field_validator("due_date", mode="before")(_date_only)
 
 
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class TaskUpdate(SQLModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    # Optional, but not nullable where _reject_null_for_required refuses null: the document
+    # leaves null out of those fields (SkipJsonSchema), as validation does.
+    title: Title | SkipJsonSchema[None] = None
     description: str | None = Field(default=None, max_length=5000)
-    completed: bool | None = None
-    priority: Priority | None = None
-    tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
+    completed: bool | SkipJsonSchema[None] = None
+    priority: Priority | SkipJsonSchema[None] = None
+    tags: Annotated[list[str], MaxLen(MAX_TAGS)] | SkipJsonSchema[None] = None
     due_date: date | None = None
 
     @field_validator("title")
