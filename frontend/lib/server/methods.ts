@@ -1,18 +1,17 @@
-// Node's HTTP server accepts a TRACE request, but the Fetch API refuses to build a Request with that
-// method, so Next fails inside its router, before any route runs, and answers 500. The server
-// answers such a request itself instead, with the 405 the backend gives, before Next sees it.
-// instrumentation.ts installs the guard.
+// Node's HTTP server accepts many methods Next cannot serve: a TRACE request fails inside Next's
+// router (the Fetch API refuses to build a Request with it) with a 500, and one such as QUERY or
+// PROPFIND gets a 400. The server answers every method the app's routes do not take itself, with
+// the 405 the backend gives, before Next sees the request. instrumentation.ts installs the guard.
 
 import { subscribe } from "node:diagnostics_channel";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { REQUEST_START_CHANNEL } from "./clientAddress";
 import { SECURITY_HEADERS } from "../securityHeaders";
 
-/** Methods Node hands to a request handler that `new Request()` throws on (CONNECT never gets there). */
-const UNBUILDABLE_METHODS = new Set(["TRACE"]);
-
-/** The methods this app's routes take; for any other, Next itself answers 405 with the route's own list. */
-export const SERVED_METHODS = "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE";
+/** The methods this app's routes take; for one a route lacks, Next answers 405 with the route's own list. */
+const SERVED = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
+export const SERVED_METHODS = SERVED.join(", ");
+const SERVED_SET = new Set(SERVED);
 
 const GUARDED = Symbol.for("todo-app.methodGuard");
 
@@ -28,8 +27,8 @@ function methodNotAllowed(request: IncomingMessage, response: ServerResponse): v
   response.end(body);
 }
 
-/** Answer the requests of `server` whose method no Request can carry, before its handlers see them. */
-export function refuseUnbuildableMethods(server: Server): void {
+/** Answer the requests of `server` whose method no route serves, before its handlers see them. */
+export function refuseUnservedMethods(server: Server): void {
   const marked = server as Server & { [GUARDED]?: true };
   if (marked[GUARDED]) return;
   marked[GUARDED] = true;
@@ -37,7 +36,7 @@ export function refuseUnbuildableMethods(server: Server): void {
   server.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
     if (event === "request") {
       const [request, response] = args as [IncomingMessage, ServerResponse];
-      if (UNBUILDABLE_METHODS.has(request.method ?? "")) {
+      if (!SERVED_SET.has(request.method ?? "")) {
         methodNotAllowed(request, response);
         return true;
       }
@@ -55,6 +54,6 @@ export function installMethodGuard(): void {
   if (installed[GUARDED]) return;
   installed[GUARDED] = true;
   subscribe(REQUEST_START_CHANNEL, (message) => {
-    refuseUnbuildableMethods((message as { server: Server }).server);
+    refuseUnservedMethods((message as { server: Server }).server);
   });
 }

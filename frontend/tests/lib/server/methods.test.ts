@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { installMethodGuard, refuseUnbuildableMethods } from "@/lib/server/methods";
+import { installMethodGuard, refuseUnservedMethods } from "@/lib/server/methods";
 
 let server: Server | undefined;
 
@@ -32,23 +32,25 @@ function send(port: number, method: string): Promise<{ status: number; headers: 
   });
 }
 
-describe("refuseUnbuildableMethods", () => {
-  it("answers TRACE with a JSON 405 before the handler, which could not build a Request from it", async () => {
+describe("refuseUnservedMethods", () => {
+  it("answers TRACE (Next: 500) and QUERY or PROPFIND (Next: 400) with a JSON 405 before the handler", async () => {
     const { port, handler } = await serve();
-    refuseUnbuildableMethods(server as Server);
-    const res = await send(port, "TRACE");
-    expect(res.status).toBe(405);
-    expect(res.headers["content-type"]).toBe("application/json");
-    expect(res.headers.allow).toBe("GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE");
-    expect(res.headers["x-content-type-options"]).toBe("nosniff");
-    expect(JSON.parse(res.body)).toEqual({ detail: "The method TRACE is not allowed here." });
+    refuseUnservedMethods(server as Server);
+    for (const method of ["TRACE", "QUERY", "PROPFIND"]) {
+      const res = await send(port, method);
+      expect(res.status).toBe(405);
+      expect(res.headers["content-type"]).toBe("application/json");
+      expect(res.headers.allow).toBe("GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE");
+      expect(res.headers["x-content-type-options"]).toBe("nosniff");
+      expect(JSON.parse(res.body)).toEqual({ detail: `The method ${method} is not allowed here.` });
+    }
     expect(handler).not.toHaveBeenCalled();
   });
 
   it("passes every other method to the handler, and guards a server once however often it is called", async () => {
     const { port, handler } = await serve();
-    refuseUnbuildableMethods(server as Server);
-    refuseUnbuildableMethods(server as Server);
+    refuseUnservedMethods(server as Server);
+    refuseUnservedMethods(server as Server);
     for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
       expect((await send(port, method)).status).toBe(200);
     }
