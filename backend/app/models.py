@@ -146,6 +146,13 @@ def _clean_tags(value: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(tags))
 
 
+def _boolean_only(value: Any) -> Any:
+    # pydantic would read 0, 1, "yes" or "false" as a boolean: the document says a boolean.
+    if value is not None and not isinstance(value, bool):
+        raise ValueError("completed must be true or false")
+    return value
+
+
 def _date_only(value: Any) -> Any:
     # Accept a full datetime (ISO string or object) and keep its calendar date. A number is no
     # date (pydantic would read 0 as 1970-01-01): the document says a string of format date.
@@ -181,6 +188,7 @@ class TaskCreate(TaskBase):
     _text = field_validator("title", "description", mode="before")(check_storable_text)
     _tags = field_validator("tags")(_clean_tags)
     _due = field_validator("due_date", mode="before")(_date_only)
+    _completed = field_validator("completed", mode="before")(_boolean_only)
 
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -209,6 +217,7 @@ class TaskUpdate(SQLModel):
     _text = field_validator("title", "description", mode="before")(check_storable_text)
     _tags = field_validator("tags")(_clean_tags)
     _due = field_validator("due_date", mode="before")(_date_only)
+    _completed = field_validator("completed", mode="before")(_boolean_only)
 
     @model_validator(mode="after")
     def _reject_null_for_required(self) -> TaskUpdate:

@@ -60,3 +60,10 @@ def test_a_task_update_declares_no_null_for_the_fields_that_refuse_it() -> None:
 def test_a_due_date_is_a_date_not_a_number(model: Any, number: float) -> None:
     with pytest.raises(ValidationError, match="due_date"):
         model.model_validate({"title": "t", "due_date": number})
+
+
+@pytest.mark.parametrize("model", [TaskCreate, TaskUpdate])
+@pytest.mark.parametrize("value", [0, 1, "true", "no"])
+def test_completed_is_a_boolean_not_a_number_or_string(model: Any, value: object) -> None:
+    with pytest.raises(ValidationError, match="completed"):
+        model.model_validate({"title": "t", "completed": value})
