@@ -331,3 +331,21 @@ describe("health and readiness", () => {
     expect(res.status).toBe(503);
   });
 });
+
+describe("methods a route does not take", () => {
+  it("answer 405 naming the ones it does, as HTTP requires and the backend does", async () => {
+    for (const [route, allow] of [
+      [login, "POST, OPTIONS"],
+      [logout, "POST, OPTIONS"],
+      [ready, "GET, HEAD, OPTIONS"],
+      [health, "GET, HEAD, OPTIONS"],
+    ] as const) {
+      const res = await route.PUT(request("/api/x", { method: "PUT" }));
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect((await res.json()).detail).toMatch(/^The method PUT is not allowed here/);
+      expect((await route.OPTIONS()).headers.get("allow")).toBe(allow);
+    }
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+});

@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { onlyMethods } from "@/lib/server/allow";
 import { checkSameOrigin } from "@/lib/server/guard";
 import { clientForwardedFor } from "@/lib/server/clientAddress";
 import { checkedBody, fetchBackend } from "@/lib/server/forward";
@@ -57,3 +58,10 @@ export async function POST(request: NextRequest) {
   );
   return response;
 }
+
+const other = onlyMethods("POST");
+export const GET = other.refuse;
+export const PUT = other.refuse;
+export const PATCH = other.refuse;
+export const DELETE = other.refuse;
+export const OPTIONS = other.options;
