@@ -162,6 +162,11 @@ STAGES: dict[str, list[Step]] = {
         Step("backend tests (SQLite and PostgreSQL)", [Path("backend/scripts/test.sh")], "env"),
         Step("frontend lint, typecheck and unit tests", [Path("frontend/scripts/test.sh")], "env"),
         Step("frontend end to end (Chromium, real backend)", [Path("frontend/scripts/e2e.sh")], "env"),
+        Step(
+            "API fuzz over HTTP (backend and frontend proxy, OpenAPI)",
+            [Path("frontend/scripts/fuzz.sh")],
+            "env",
+        ),
         under_pytest("images", Path("tests/images")),
     ],
     "cluster": [

@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.agent import ChatLimiter
 from app.api.errors import (
+    CONTENT_TOO_LARGE,
     SERVICE_UNAVAILABLE,
     throttled_handler,
     undecodable_body_handler,
@@ -57,7 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         http_client.close()
         engine.dispose()
 
-    app = FastAPI(title="todo-app API", version="0.1.0", lifespan=lifespan)
+    # BodySizeLimitMiddleware refuses a large body before routing, so any operation may answer 413.
+    app = FastAPI(
+        title="todo-app API", version="0.1.0", lifespan=lifespan, responses=CONTENT_TOO_LARGE
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = read_only(engine)

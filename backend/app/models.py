@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import EmailStr, field_validator, model_validator
+from annotated_types import MaxLen
+from pydantic import EmailStr, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlmodel import JSON, Column, Field, SQLModel
 
 MAX_TAGS = 20
@@ -48,8 +50,13 @@ def check_storable_text(value: Any) -> Any:
 # --- Users -------------------------------------------------------------------
 
 
+# The longest address email-validator accepts (RFC 5321's 256-octet path less its brackets); the
+# column holds 255.
+MAX_EMAIL_LENGTH = 254
+
+
 class UserBase(SQLModel):
-    email: EmailStr = Field(max_length=255)
+    email: EmailStr = Field(max_length=MAX_EMAIL_LENGTH)
 
 
 class UserCreate(UserBase):
@@ -139,8 +146,18 @@ def _clean_tags(value: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(tags))
 
 
+def _boolean_only(value: Any) -> Any:
+    # pydantic would read 0, 1, "yes" or "false" as a boolean: the document says a boolean.
+    if value is not None and not isinstance(value, bool):
+        raise ValueError("completed must be true or false")
+    return value
+
+
 def _date_only(value: Any) -> Any:
-    # Accept a full datetime (ISO string or object) and keep its calendar date.
+    # Accept a full datetime (ISO string or object) and keep its calendar date. A number is no
+    # date (pydantic would read 0 as 1970-01-01): the document says a string of format date.
+    if isinstance(value, int | float):
+        raise ValueError("due_date must be a date (YYYY-MM-DD), not a number")
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, str) and "T" in value:
@@ -171,14 +188,20 @@ class TaskCreate(TaskBase):
     _text = field_validator("title", "description", mode="before")(check_storable_text)
     _tags = field_validator("tags")(_clean_tags)
     _due = field_validator("due_date", mode="before")(_date_only)
+    _completed = field_validator("completed", mode="before")(_boolean_only)
+
+
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class TaskUpdate(SQLModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    # Optional, but not nullable where _reject_null_for_required refuses null: the document
+    # leaves null out of those fields (SkipJsonSchema), as validation does.
+    title: Title | SkipJsonSchema[None] = None
     description: str | None = Field(default=None, max_length=5000)
-    completed: bool | None = None
-    priority: Priority | None = None
-    tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
+    completed: bool | SkipJsonSchema[None] = None
+    priority: Priority | SkipJsonSchema[None] = None
+    tags: Annotated[list[str], MaxLen(MAX_TAGS)] | SkipJsonSchema[None] = None
     due_date: date | None = None
 
     @field_validator("title")
@@ -194,6 +217,7 @@ class TaskUpdate(SQLModel):
     _text = field_validator("title", "description", mode="before")(check_storable_text)
     _tags = field_validator("tags")(_clean_tags)
     _due = field_validator("due_date", mode="before")(_date_only)
+    _completed = field_validator("completed", mode="before")(_boolean_only)
 
     @model_validator(mode="after")
     def _reject_null_for_required(self) -> TaskUpdate:

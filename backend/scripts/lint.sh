@@ -7,4 +7,4 @@ UV="${UV:-$(command -v uv || echo /work/main/.venv/bin/uv)}"
 
 "$UV" run --frozen ruff check .
 "$UV" run --frozen ruff format --check .
-"$UV" run --frozen mypy app tests
+"$UV" run --frozen mypy app tests fuzz

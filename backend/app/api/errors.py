@@ -28,12 +28,14 @@ def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str,
     return answer
 
 
-_RETRY_AFTER = {
-    "Retry-After": {
+def _retry_after(*, required: bool) -> dict[str, Any]:
+    header = {
         "description": "Seconds to wait before trying again.",
         "schema": {"type": "integer", "minimum": 1},
+        "required": required,
     }
-}
+    return {"Retry-After": header}
+
 
 UNAUTHORIZED: Responses = {
     status.HTTP_401_UNAUTHORIZED: _error(
@@ -50,12 +52,16 @@ CONFLICT: Responses = {
 CONTENT_TOO_LARGE: Responses = {
     status.HTTP_413_CONTENT_TOO_LARGE: _error("The request body is larger than MAX_BODY_BYTES.")
 }
+# Every 429 comes from Throttled, which always sets Retry-After; a 503 of the database has none.
 TOO_MANY_REQUESTS: Responses = {
-    status.HTTP_429_TOO_MANY_REQUESTS: _error("A rate limit was reached.", _RETRY_AFTER)
+    status.HTTP_429_TOO_MANY_REQUESTS: _error(
+        "A rate limit was reached.", _retry_after(required=True)
+    )
 }
 SERVICE_UNAVAILABLE: Responses = {
     status.HTTP_503_SERVICE_UNAVAILABLE: _error(
-        "The database is unavailable, or every password hashing slot is busy.", _RETRY_AFTER
+        "The database is unavailable, or every password hashing slot is busy.",
+        _retry_after(required=False),
     )
 }
 

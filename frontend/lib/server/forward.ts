@@ -73,8 +73,8 @@ export interface ForwardOptions extends BackendCallOptions {
  * The body of a browser request, refused (RequestRefusedError) when it is not JSON (415) or larger
  * than MAX_BODY_BYTES (413). Callers check the origin first, so another site's body is never read.
  */
-export async function checkedBody(request: NextRequest, { required }: { required: boolean }): Promise<string> {
-  checkDeclaredContentType(request.headers, required);
+export async function checkedBody(request: NextRequest): Promise<string> {
+  checkDeclaredContentType(request.headers);
   const body = await readBodyText(request.headers, request.body, maxBodyBytes());
   checkBodyHasType(request.headers, body);
   return body;
@@ -89,7 +89,7 @@ export async function forwardToBackend(
   try {
     const url = typeof target === "function" ? target() : target;
     checkSameOrigin(request.method, request.headers);
-    const body = methodHasBody(request.method) ? await checkedBody(request, { required: false }) : undefined;
+    const body = methodHasBody(request.method) ? await checkedBody(request) : undefined;
     const token = request.cookies.get(SESSION_COOKIE)?.value;
     const upstream = await fetchBackend(
       url,

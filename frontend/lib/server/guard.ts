@@ -71,11 +71,12 @@ const NOT_JSON =
 
 /**
  * A declared type that is not JSON is refused before the body is read: text/plain, form and
- * multipart bodies are what a cross-site form can send without a CORS preflight.
+ * multipart bodies are what a cross-site form can send without a CORS preflight. A request with
+ * no type is judged by its body (checkBodyHasType): an empty one is the backend's to refuse (422).
  */
-export function checkDeclaredContentType(headers: Headers, required: boolean): void {
+export function checkDeclaredContentType(headers: Headers): void {
   const type = headers.get("content-type");
-  if (type === null ? required : !isJsonContentType(type)) throw new RequestRefusedError(415, NOT_JSON);
+  if (type !== null && !isJsonContentType(type)) throw new RequestRefusedError(415, NOT_JSON);
 }
 
 /** A body that arrived without any Content-Type is refused too; an empty one needs none. */

@@ -10,7 +10,7 @@ export const DEFAULT_BACKEND_URL = "http://127.0.0.1:8000";
 const FORWARDED_REQUEST_HEADERS = ["accept", "accept-language", "content-type", "x-request-id"];
 
 /** Headers copied from the backend response to the browser. */
-const FORWARDED_RESPONSE_HEADERS = ["content-type", "cache-control", "retry-after", "x-request-id"];
+const FORWARDED_RESPONSE_HEADERS = ["content-type", "cache-control", "retry-after", "allow", "x-request-id"];
 
 /** Read at request time so one image serves every environment. */
 export function backendUrl(env: Record<string, string | undefined> = process.env): string {

@@ -18,7 +18,6 @@ from app.api.deps import (
 )
 from app.api.errors import (
     CONFLICT,
-    CONTENT_TOO_LARGE,
     TOO_MANY_REQUESTS,
     UNAUTHORIZED,
 )
@@ -32,7 +31,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/register",
     response_model=UserPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={**CONFLICT, **CONTENT_TOO_LARGE, **TOO_MANY_REQUESTS},
+    responses={**CONFLICT, **TOO_MANY_REQUESTS},
 )
 def register(
     session: SessionDep, throttle: AuthThrottleDep, client: ClientAddress, user_in: UserCreate
@@ -54,7 +53,7 @@ def register(
 @router.post(
     "/login",
     response_model=Token,
-    responses={**UNAUTHORIZED, **CONTENT_TOO_LARGE, **TOO_MANY_REQUESTS},
+    responses={**UNAUTHORIZED, **TOO_MANY_REQUESTS},
 )
 def login(
     session: SessionDep,

@@ -26,7 +26,7 @@ from app.agent import (
     history_window,
 )
 from app.api.deps import CurrentUser, ResourceId, SessionDep, SettingsDep, get_engine
-from app.api.errors import CONTENT_TOO_LARGE, NOT_FOUND, TOO_MANY_REQUESTS, UNAUTHORIZED
+from app.api.errors import NOT_FOUND, TOO_MANY_REQUESTS, UNAUTHORIZED
 from app.core.config import Settings
 from app.models import (
     ChatRequest,
@@ -41,7 +41,7 @@ from app.models import (
     utcnow,
 )
 
-router = APIRouter(prefix="/chat", tags=["chat"], responses=UNAUTHORIZED)
+router = APIRouter(prefix="/chat", tags=["chat"])
 
 NOT_CONFIGURED = (
     "The AI assistant is not configured: set OPENAI_API_KEY (and optionally "
@@ -75,6 +75,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 ChatLimiterDep = Annotated[ChatLimiter, Depends(get_chat_limiter)]
 
 
+# Needs no token, so unlike the other chat operations it declares no 401.
 @router.get("/status", response_model=ChatStatus)
 def chat_status(settings: SettingsDep) -> ChatStatus:
     return ChatStatus(enabled=settings.assistant_enabled)
@@ -150,8 +151,8 @@ def _failure_detail(exc: AgentError) -> str:
     "",
     response_model=ChatResponse,
     responses={
+        **UNAUTHORIZED,
         **NOT_FOUND,
-        **CONTENT_TOO_LARGE,
         **TOO_MANY_REQUESTS,
         status.HTTP_502_BAD_GATEWAY: {
             "model": ChatFailure,
@@ -208,14 +209,16 @@ def chat(
     )
 
 
-@router.get("/conversations", response_model=list[ConversationPublic])
+@router.get("/conversations", response_model=list[ConversationPublic], responses=UNAUTHORIZED)
 def list_conversations(session: SessionDep, user: CurrentUser) -> list[ConversationPublic]:
     assert user.id is not None
     return [ConversationPublic.model_validate(c) for c in crud.list_conversations(session, user.id)]
 
 
 @router.get(
-    "/conversations/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND
+    "/conversations/{conversation_id}",
+    response_model=ConversationDetail,
+    responses={**UNAUTHORIZED, **NOT_FOUND},
 )
 def read_conversation(
     session: SessionDep, user: CurrentUser, conversation_id: ResourceId

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +24,31 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Ready(BaseModel):
+    status: Literal["ok"]
+    revision: list[str]
+    # Only when the schema is newer than this code and declares it still serves this code's head.
+    serves: list[str] | None = None
+
+
+class NotReady(BaseModel):
+    status: Literal["unavailable"]
+    reason: str
+    # Only when the database answered: the schema's revisions and this code's head.
+    current: list[str] | None = None
+    head: list[str] | None = None
+
+
+@router.get(
+    "/readyz",
+    responses={
+        status.HTTP_200_OK: {"model": Ready},
+        status.HTTP_503_SERVICE_UNAVAILABLE: {
+            "model": NotReady,
+            "description": "The database is unreachable, or its schema does not serve this code.",
+        },
+    },
+)
 def readyz(request: Request) -> JSONResponse:
     """Ready when the database answers and its schema serves this code: at the migrations'
     head, or at a newer revision that declares it still serves that head (expand/contract),

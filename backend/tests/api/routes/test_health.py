@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api.routes.health import NotReady
 from app.main import create_app
 from app.migrate import head_revisions, upgrade
 from tests.conftest import make_settings
@@ -58,6 +59,7 @@ def test_readyz_503_until_migrations_reach_head(tmp_sqlite_url: str) -> None:
             "run `python -m app.migrate`"
         )
         assert pending.json()["current"] == []
+        NotReady.model_validate(pending.json(), strict=True)
         # The previous release's schema does not serve this code.
         upgrade(tmp_sqlite_url, "0002")
         behind = client.get("/readyz").json()

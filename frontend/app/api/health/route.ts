@@ -1,4 +1,5 @@
 import { NextResponse } from "next/server";
+import { onlyMethods } from "@/lib/server/allow";
 
 export const dynamic = "force-dynamic";
 
@@ -6,3 +7,10 @@ export const dynamic = "force-dynamic";
 export function GET() {
   return NextResponse.json({ status: "ok" }, { headers: { "cache-control": "no-store" } });
 }
+
+const other = onlyMethods("GET");
+export const POST = other.refuse;
+export const PUT = other.refuse;
+export const PATCH = other.refuse;
+export const DELETE = other.refuse;
+export const OPTIONS = other.options;

@@ -95,6 +95,13 @@ describe("JSON bodies only", () => {
     expect((await login.POST(post("/api/auth/login", '{"email":"a@b.c"}', {}))).status).toBe(415);
   });
 
+  it("lets a login without a body through, so the backend answers the 422 its API declares", async () => {
+    fetchMock.mockResolvedValue(Response.json({ detail: [{ type: "missing", loc: ["body"], msg: "Field required" }] }, { status: 422 }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST" }));
+    expect(res.status).toBe(422);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
   it("accepts application/json with a charset", async () => {
     fetchMock.mockResolvedValue(Response.json({ access_token: "t", expires_in: 60 }));
     const res = await login.POST(post("/api/auth/login", "{}", { "content-type": "application/json; charset=utf-8" }));

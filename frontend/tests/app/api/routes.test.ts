@@ -188,6 +188,16 @@ describe("login", () => {
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
+  it("passes a rate-limited login through with its Retry-After", async () => {
+    const detail = "Too many failed logins for this account; wait 42 s (Retry-After) and try again.";
+    fetchMock.mockResolvedValue(Response.json({ detail }, { status: 429, headers: { "retry-after": "42" } }));
+    const res = await login.POST(request("/api/auth/login", { method: "POST", body: "{}", headers: JSON_TYPE }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("42");
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ detail });
+  });
+
   it("resends the login once when the connection was closed under it", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     fetchMock
@@ -319,5 +329,23 @@ describe("health and readiness", () => {
     const res = await ready.GET(request("/api/ready"));
     expect(lastCall()[0]).toBe(`${BACKEND}/readyz`);
     expect(res.status).toBe(503);
+  });
+});
+
+describe("methods a route does not take", () => {
+  it("answer 405 naming the ones it does, as HTTP requires and the backend does", async () => {
+    for (const [route, allow] of [
+      [login, "POST, OPTIONS"],
+      [logout, "POST, OPTIONS"],
+      [ready, "GET, HEAD, OPTIONS"],
+      [health, "GET, HEAD, OPTIONS"],
+    ] as const) {
+      const res = await route.PUT(request("/api/x", { method: "PUT" }));
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect((await res.json()).detail).toMatch(/^The method PUT is not allowed here/);
+      expect((await route.OPTIONS()).headers.get("allow")).toBe(allow);
+    }
+    expect(fetchMock).not.toHaveBeenCalled();
   });
 });

@@ -89,6 +89,10 @@ describe("forwardResponseHeaders", () => {
     expect(out.get("set-cookie")).toBeNull();
     expect(out.get("server")).toBeNull();
   });
+
+  it("relays the Allow of a 405, which names the methods the operation takes", () => {
+    expect(forwardResponseHeaders(new Headers({ allow: "GET, POST" })).get("allow")).toBe("GET, POST");
+  });
 });
 
 describe("session cookie options", () => {

@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { onlyMethods } from "@/lib/server/allow";
 import { checkSameOrigin } from "@/lib/server/guard";
 import { clientForwardedFor } from "@/lib/server/clientAddress";
 import { checkedBody, fetchBackend } from "@/lib/server/forward";
@@ -6,6 +7,7 @@ import {
   SESSION_COOKIE,
   backendUrl,
   forwardRequestHeaders,
+  forwardResponseHeaders,
   isHttpsRequest,
   mapUpstreamError,
   sessionCookieOptions,
@@ -24,7 +26,7 @@ export async function POST(request: NextRequest) {
   try {
     // Another site's form must not log the visitor into an account of its choosing (login CSRF).
     checkSameOrigin(request.method, request.headers);
-    const body = await checkedBody(request, { required: true });
+    const body = await checkedBody(request);
     // Resending a login only issues another token, so a connection lost mid-rollout is retried.
     // The client's address goes along: the backend limits login attempts per client.
     const headers = forwardRequestHeaders(new Headers(), undefined, clientForwardedFor(request.headers));
@@ -42,7 +44,10 @@ export async function POST(request: NextRequest) {
   const payload = (await upstream.json().catch(() => ({}))) as TokenResponse & { detail?: unknown };
   if (!upstream.ok || !payload.access_token) {
     const status = upstream.ok ? 502 : upstream.status;
-    return NextResponse.json({ detail: payload.detail ?? "Login failed." }, { status });
+    // Retry-After goes along: a client held back by the login limits must learn for how long.
+    const headers = forwardResponseHeaders(upstream.headers);
+    headers.delete("content-type");
+    return NextResponse.json({ detail: payload.detail ?? "Login failed." }, { status, headers });
   }
 
   const response = NextResponse.json({ ok: true });
@@ -53,3 +58,10 @@ export async function POST(request: NextRequest) {
   );
   return response;
 }
+
+const other = onlyMethods("POST");
+export const GET = other.refuse;
+export const PUT = other.refuse;
+export const PATCH = other.refuse;
+export const DELETE = other.refuse;
+export const OPTIONS = other.options;

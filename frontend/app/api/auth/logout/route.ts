@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { onlyMethods } from "@/lib/server/allow";
 import { fetchBackend } from "@/lib/server/forward";
 import { checkSameOrigin } from "@/lib/server/guard";
 import {
@@ -34,3 +35,10 @@ export async function POST(request: NextRequest) {
   response.cookies.set(SESSION_COOKIE, "", clearedCookieOptions(isHttpsRequest(request.url, request.headers)));
   return response;
 }
+
+const other = onlyMethods("POST");
+export const GET = other.refuse;
+export const PUT = other.refuse;
+export const PATCH = other.refuse;
+export const DELETE = other.refuse;
+export const OPTIONS = other.options;
