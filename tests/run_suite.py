@@ -130,7 +130,6 @@ PYTHON = [
         "scripts",
         "roles/kind_node_image/filter_plugins",
         "roles/toolchain/files/runc-bounded",
-        "molecule",
     )
 ]
 TESTS = [Path("tests") / name for name in ("unit", "integration", "chart", "deploy", "cluster")]
