@@ -105,20 +105,37 @@ def test_migrations_at_head_match_the_models(
     assert differences == []
 
 
-def run_migrate(database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def migrate_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment the migration Job gets: the database and a valid JWT secret."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "JWT_SECRET": "a-long-enough-secret-for-the-migration-job",
+        **extra,
     }
+
+
+def run_migrate(database_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.migrate"],
         cwd=BACKEND_DIR,
-        env=env,
+        env=migrate_env(database_url),
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def start_migrate(database_url: str, **extra: str) -> subprocess.Popen[str]:
+    """`python -m app.migrate` started, its output (stderr too) read line by line."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.migrate"],
+        cwd=BACKEND_DIR,
+        env=migrate_env(database_url, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -139,19 +156,8 @@ def test_migrate_entry_point_fails_when_database_is_unreachable(tmp_path: Path) 
 
 def test_migrate_entry_point_waits_for_a_database_that_comes_up_late(tmp_path: Path) -> None:
     database_dir = tmp_path / "not-yet"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database_dir / 'todo.db'}",
-        "JWT_SECRET": "a-long-enough-secret-for-the-migration-job",
-        "MIGRATE_WAIT_SECONDS": "60",
-    }
-    with subprocess.Popen(
-        [sys.executable, "-m", "app.migrate"],
-        cwd=BACKEND_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    with start_migrate(
+        f"sqlite:///{database_dir / 'todo.db'}", MIGRATE_WAIT_SECONDS="60"
     ) as process:
         assert process.stdout is not None
         # Create the database only once the job reports waiting: a fixed sleep raced with
@@ -323,19 +329,7 @@ def test_a_migration_run_waits_for_the_advisory_lock(
     holder = create_engine(url, isolation_level="AUTOCOMMIT")
     with holder.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "JWT_SECRET": "a-long-enough-secret-for-the-migration-job",
-        }
-        with subprocess.Popen(
-            [sys.executable, "-m", "app.migrate"],
-            cwd=BACKEND_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        ) as process:
+        with start_migrate(url) as process:
             assert process.stdout is not None
             before = []
             for line in process.stdout:
@@ -360,24 +354,9 @@ def test_concurrent_first_installs_both_succeed(
     wait, so they overlap however the machine schedules them), then both succeed."""
     url = create_empty_database("postgres")
     holder = create_engine(url, isolation_level="AUTOCOMMIT")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "JWT_SECRET": "a-long-enough-secret-for-the-migration-job",
-    }
     with holder.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        runs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "app.migrate"],
-                cwd=BACKEND_DIR,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            for _ in range(2)
-        ]
+        runs = [start_migrate(url) for _ in range(2)]
         before: list[list[str]] = []
         for run in runs:
             assert run.stdout is not None
